@@ -1,0 +1,44 @@
+/* Benchmark framework behind `softiommu bench`. Benchmarks are separate programs from the
+ * tests: they time, the tests assert. Each benchmark fills a result with ns per operation. */
+#ifndef SIO_BENCH_H
+#define SIO_BENCH_H
+
+#include <stdint.h>
+
+#define BENCH_MAX_EXTRA 4
+
+struct bench_result {
+    double ns_per_op;
+    uint64_t ops;
+    /* Optional extra figures (e.g. page-table bytes), printed and put in the JSON. */
+    unsigned nextra;
+    struct {
+        const char *name;
+        double value;
+    } extra[BENCH_MAX_EXTRA];
+};
+
+/* One timed operation batch: run the operation n times. */
+typedef void (*bench_op_fn)(void *ctx, uint64_t n);
+
+/* Calibrates n so that a batch lasts about the target time (SIO_BENCH_MS, default 200 ms),
+ * runs three batches and keeps the fastest. */
+void bench_measure(bench_op_fn op, void *ctx, struct bench_result *r);
+double bench_now_ns(void);
+double bench_target_ms(void);
+void bench_extra(struct bench_result *r, const char *name, double value);
+
+/* Every benchmark: X(name, "description"). Implemented as int bench_NAME(struct bench_result *)
+ * returning 0, or a negative sio_err when it could not run. */
+#define BENCH_LIST(X)                                                                              \
+    X(memcpy4k, "copy 4 KiB between two pmem pages through the contract's read/write")
+
+/* Ratios the issues set targets for: R(numerator, denominator, limit, "what it means").
+ * The bench prints numerator/denominator and whether it is within the limit. */
+#define BENCH_RATIOS(R)
+
+#define BENCH_DECLARE_(name, desc) int bench_##name(struct bench_result *r);
+BENCH_LIST(BENCH_DECLARE_)
+#undef BENCH_DECLARE_
+
+#endif

@@ -1,0 +1,2 @@
+/* Keeps the test-support library non-empty. */
+typedef int sio_test_support_empty_unit;
