@@ -1,0 +1,120 @@
+/* softiommu/hv.h: the hypervisor layer.
+ *
+ * Host memory for the hypervisor's own tables (sio_pgpool), a VM's guest-physical to
+ * host-physical map written as a real Intel EPT table (sio_p2m), VMs with guest RAM, device
+ * assignment of whole IOMMU groups through the host VT-d driver, and the Xen-style IOMMU
+ * hypercalls. docs/hypervisor.md tells the story; the EPT bit names live in src/hv/ept.h. */
+#ifndef SOFTIOMMU_HV_H
+#define SOFTIOMMU_HV_H
+
+#include <softiommu/mem.h>
+#include <softiommu/vtd.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- host pages for hypervisor tables ------------------------------------------------------ */
+
+/* A pool of 4 KiB host-physical pages [base, base + size) that the hypervisor writes its
+ * tables into (through mem). Pages are zeroed when handed out. NULL on bad arguments
+ * (unaligned, empty, more than 2^32 pages) or out of memory. */
+struct sio_pgpool;
+struct sio_pgpool *sio_pgpool_create(const struct sio_mem_ops *mem, void *mem_ctx, uint64_t base,
+                                     uint64_t size);
+void sio_pgpool_destroy(struct sio_pgpool *);
+/* 0 with *pa set to a zeroed page; SIO_ENOSPC when the pool is empty; SIO_EFAULT when the
+ * page cannot be written. */
+int sio_pgpool_alloc(struct sio_pgpool *, uint64_t *pa);
+/* 0, or SIO_EINVAL for an address the pool never handed out (including a double free). */
+int sio_pgpool_free(struct sio_pgpool *, uint64_t pa);
+uint64_t sio_pgpool_used(struct sio_pgpool *); /* pages handed out */
+const struct sio_mem *sio_pgpool_mem(const struct sio_pgpool *);
+
+/* ---- P2M: guest-physical -> host-physical, as an EPT table in host memory ------------------ */
+
+enum { SIO_EXEC = 4 }; /* with SIO_READ / SIO_WRITE of vtd.h: an access or a permission */
+#define SIO_RW  (SIO_READ | SIO_WRITE)
+#define SIO_RWX (SIO_READ | SIO_WRITE | SIO_EXEC)
+
+/* EPT memory types for sio_p2m_map (SDM EPT). */
+enum { SIO_MT_UC = 0, SIO_MT_WC = 1, SIO_MT_WT = 4, SIO_MT_WP = 5, SIO_MT_WB = 6 };
+
+#define SIO_P2M_NO_2M (1u << 0) /* never use 2 MiB leaves */
+#define SIO_P2M_NO_1G (1u << 1) /* never use 1 GiB leaves */
+/* Write only what a legacy VT-d second-level walk also accepts (R, W, PS, address; no X, no
+ * memory type), so that the table can be shared with an IOMMU domain as Xen does. Execute
+ * permission and memory types are then refused by sio_p2m_map (SIO_ENOTSUP). */
+#define SIO_P2M_VTD_SHARED (1u << 2)
+
+struct sio_p2m_config {
+    unsigned maxphyaddr; /* host physical address width, 36..52 (0: 46) */
+    unsigned flags;      /* SIO_P2M_* */
+    unsigned fault_log;  /* most recent EPT faults kept (0: 16) */
+};
+
+/* What an EPT violation or misconfiguration VM exit reports. */
+struct sio_ept_fault {
+    unsigned exit_reason; /* 48 EPT violation, 49 EPT misconfiguration (SDM basic exit reasons) */
+    unsigned access;      /* SIO_READ, SIO_WRITE or SIO_EXEC */
+    unsigned level;       /* level of the entry the walk stopped at: 4 PML4 .. 1 PT */
+    uint64_t gpa;
+    uint64_t qual;  /* exit qualification for EPT violations (SDM EPT); 0 for misconfigs */
+    uint64_t entry; /* the entry the walk stopped at */
+};
+
+struct sio_p2m_stats {
+    uint64_t translations; /* walks done */
+    uint64_t violations, misconfigs;
+    uint64_t table_pages;                     /* 4 KiB table pages, including the root */
+    uint64_t leaves_4k, leaves_2m, leaves_1g; /* leaf entries present */
+};
+
+struct sio_p2m;
+/* An empty P2M whose table pages come from pool. NULL on bad config or no memory. */
+struct sio_p2m *sio_p2m_create(struct sio_pgpool *pool, const struct sio_p2m_config *cfg);
+/* Frees every table page back to the pool. */
+void sio_p2m_destroy(struct sio_p2m *);
+
+/* Map [gpa, gpa+size) to [hpa, hpa+size) with perm (SIO_READ|SIO_WRITE|SIO_EXEC) and memory
+ * type mt, using 1 GiB and 2 MiB leaves wherever both addresses are aligned. All arguments
+ * 4 KiB aligned, size > 0. Write without read is refused (an EPT misconfiguration), as is
+ * anything already mapped in the range (SIO_EEXIST: nothing is changed then), an address
+ * beyond 48 bits (guest) or MAXPHYADDR (host) (SIO_ERANGE), a reserved memory type
+ * (SIO_EINVAL), and X or a memory type other than UC in a VT-d shared table (SIO_ENOTSUP).
+ * SIO_ENOSPC when the pool runs out: what was mapped stays mapped. */
+int sio_p2m_map(struct sio_p2m *, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned perm,
+                unsigned mt);
+/* Unmap every page in [gpa, gpa+size), splitting large leaves that straddle the edges and
+ * freeing table pages left empty. SIO_ENOTMAPPED when nothing in the range was mapped. */
+int sio_p2m_unmap(struct sio_p2m *, uint64_t gpa, uint64_t size);
+
+/* Translate one access as the CPU's EPT walk does. Returns 0 with *hpa set (may be NULL), or
+ * SIO_EXIT_EPT_VIOLATION (48) / SIO_EXIT_EPT_MISCONFIG (49) with *fault filled (may be NULL);
+ * every fault is counted and kept in the fault log. */
+int sio_p2m_translate(struct sio_p2m *, uint64_t gpa, unsigned access, uint64_t *hpa,
+                      struct sio_ept_fault *fault);
+/* Guest memory as the guest sees it: len bytes at gpa, page by page through the walk. 0, an
+ * exit reason (48/49, nothing beyond the faulting page touched), or SIO_EFAULT when host
+ * memory is not backed. */
+int sio_p2m_read(struct sio_p2m *, uint64_t gpa, void *buf, size_t len,
+                 struct sio_ept_fault *fault);
+int sio_p2m_write(struct sio_p2m *, uint64_t gpa, const void *buf, size_t len,
+                  struct sio_ept_fault *fault);
+
+/* The EPTP a VMCS would hold: PML4 address, 4-level walk, write-back paging structures. */
+uint64_t sio_p2m_eptp(const struct sio_p2m *);
+/* The PML4 table's host-physical address (what a shared VT-d context entry points at). */
+uint64_t sio_p2m_root(const struct sio_p2m *);
+unsigned sio_p2m_flags(const struct sio_p2m *);
+void sio_p2m_get_stats(struct sio_p2m *, struct sio_p2m_stats *out);
+/* Copies up to max of the most recent faults, oldest first; returns how many. */
+unsigned sio_p2m_faults(struct sio_p2m *, struct sio_ept_fault *out, unsigned max);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
