@@ -17,6 +17,7 @@ struct cli_command {
 /* Every sub-command, in --help order. */
 #define CLI_COMMANDS(X)                                                                            \
     X(demo, "run the main story: two VMs, an assigned NIC, an attack the IOMMU stops")             \
+    X(dmar, "decode an ACPI DMAR or IVRS table as iasl does (and --json)")                       \
     X(bench, "run benchmarks and print ns/op (and --json)")
 
 #define CLI_DECLARE_(name, summary) int cli_cmd_##name(int argc, char **argv);
