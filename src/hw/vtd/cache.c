@@ -1,0 +1,297 @@
+/* The unit's caches (VT-d 7): context cache, IOTLB and paging-structure caches, all built on
+ * one set-associative structure, and the invalidations that empty them (VT-d 5).
+ *
+ * Each cache has a fixed number of sets of VTD_WAYS entries; a set is one cache line holding a
+ * sequence counter, the tags and the data words. Lookups take no lock and write nothing: they
+ * read the counter, the tags and data, and the counter again (a seqlock), retrying when a
+ * writer was inside. Writers (inserts after a walk, invalidations) own a set by moving its
+ * counter to an odd value with a compare-and-swap. When a set is full the oldest-inserted way
+ * is replaced (FIFO, one hand per set): one entry is evicted, never the whole cache.
+ *
+ * Stale inserts: a walk that started before an invalidation must not leave its (possibly
+ * stale) result behind after the invalidation completed. Every invalidation bumps
+ * u->inv_gen before it visits any set; an insert compares the generation it read before
+ * walking with the current one while it owns the set, and gives up when they differ. Because
+ * an invalidation owns every set it examines in turn, an insert into a set either happens
+ * before the invalidation visits it (and is removed) or sees the new generation. */
+#include "vtd_internal.h"
+
+#include <softiommu/err.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define VTD_CACHE_MAX (1u << 22)
+
+int vtd_cache_init(struct vtd_cache *c, unsigned entries, uint64_t level_mask)
+{
+    memset(c, 0, sizeof(*c));
+    c->level_mask = level_mask;
+    if (entries == SIO_VTD_CACHE_OFF)
+        return 0;
+    if (entries == 0 || entries > VTD_CACHE_MAX)
+        return SIO_EINVAL;
+    c->ways = entries < VTD_WAYS ? entries : VTD_WAYS;
+    c->nsets = entries / c->ways;
+    c->sets = aligned_alloc(64, (size_t)c->nsets * sizeof(struct vtd_set));
+    if (!c->sets) {
+        c->nsets = 0;
+        return SIO_ENOMEM;
+    }
+    memset(c->sets, 0, (size_t)c->nsets * sizeof(struct vtd_set));
+    return 0;
+}
+
+void vtd_cache_fini(struct vtd_cache *c)
+{
+    free(c->sets);
+    c->sets = NULL;
+    c->nsets = 0;
+}
+
+uint64_t vtd_cache_capacity(const struct vtd_cache *c)
+{
+    return (uint64_t)c->nsets * c->ways;
+}
+
+static uint64_t set_lock(struct vtd_set *s)
+{
+    for (;;) {
+        uint64_t q = atomic_load_explicit(&s->seq, memory_order_relaxed);
+        if (!(q & 1) && atomic_compare_exchange_weak_explicit(
+                            &s->seq, &q, q + 1, memory_order_acquire, memory_order_relaxed)) {
+            /* Readers that see any store below also see the odd counter. */
+            atomic_thread_fence(memory_order_release);
+            return q;
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+}
+
+static void set_unlock(struct vtd_set *s, uint64_t q)
+{
+    atomic_store_explicit(&s->seq, q + 2, memory_order_release);
+}
+
+static unsigned tag_level(const struct vtd_cache *c, uint64_t tag)
+{
+    return (unsigned)(tag & c->level_mask);
+}
+
+void vtd_cache_insert(struct vtd_cache *c, uint64_t tag, uint64_t data, unsigned level,
+                      const _Atomic uint64_t *inv_gen, uint64_t gen)
+{
+    (void)level;
+    if (!c->nsets)
+        return;
+    struct vtd_set *s = &c->sets[vtd_cache_index(c, tag)];
+    uint64_t q = set_lock(s);
+    if (atomic_load_explicit(inv_gen, memory_order_acquire) != gen) {
+        set_unlock(s, q); /* an invalidation ran during the walk: keep nothing */
+        return;
+    }
+    unsigned way = c->ways, empty = c->ways;
+    for (unsigned w = 0; w < c->ways; w++) {
+        uint64_t t = atomic_load_explicit(&s->tag[w], memory_order_relaxed);
+        if (t == tag) {
+            way = w;
+            break;
+        }
+        if (!t && empty == c->ways)
+            empty = w;
+    }
+    if (way == c->ways) {
+        if (empty < c->ways) {
+            way = empty;
+        } else {
+            uint64_t h = atomic_load_explicit(&s->hand, memory_order_relaxed);
+            way = (unsigned)(h % c->ways);
+            atomic_store_explicit(&s->hand, h + 1, memory_order_relaxed);
+            uint64_t victim = atomic_load_explicit(&s->tag[way], memory_order_relaxed);
+            if (c->level_mask)
+                atomic_fetch_sub_explicit(&c->nlevel[tag_level(c, victim)], 1,
+                                          memory_order_relaxed);
+            atomic_fetch_add_explicit(&c->evictions, 1, memory_order_relaxed);
+        }
+        if (c->level_mask)
+            atomic_fetch_add_explicit(&c->nlevel[tag_level(c, tag)], 1, memory_order_relaxed);
+    }
+    atomic_store_explicit(&s->data[way], data, memory_order_relaxed);
+    atomic_store_explicit(&s->tag[way], tag, memory_order_relaxed);
+    set_unlock(s, q);
+}
+
+static void set_invalidate(struct vtd_cache *c, struct vtd_set *s, vtd_cache_match_fn match,
+                           const void *arg)
+{
+    uint64_t q = set_lock(s);
+    for (unsigned w = 0; w < c->ways; w++) {
+        uint64_t t = atomic_load_explicit(&s->tag[w], memory_order_relaxed);
+        if (!t ||
+            (match && !match(t, atomic_load_explicit(&s->data[w], memory_order_relaxed), arg)))
+            continue;
+        atomic_store_explicit(&s->tag[w], 0, memory_order_relaxed);
+        if (c->level_mask)
+            atomic_fetch_sub_explicit(&c->nlevel[tag_level(c, t)], 1, memory_order_relaxed);
+    }
+    set_unlock(s, q);
+}
+
+void vtd_cache_invalidate(struct vtd_cache *c, vtd_cache_match_fn match, const void *arg)
+{
+    for (uint32_t i = 0; i < c->nsets; i++)
+        set_invalidate(c, &c->sets[i], match, arg);
+}
+
+void vtd_cache_invalidate_set(struct vtd_cache *c, uint64_t tag, vtd_cache_match_fn match,
+                              const void *arg)
+{
+    if (c->nsets)
+        set_invalidate(c, &c->sets[vtd_cache_index(c, tag)], match, arg);
+}
+
+void vtd_cache_clear(struct vtd_cache *c)
+{
+    vtd_cache_invalidate(c, NULL, NULL);
+}
+
+/* ---- invalidation requests (VT-d 5) --------------------------------------------------------- */
+
+static void bump_gen(struct sio_vtd *u)
+{
+    atomic_fetch_add_explicit(&u->inv_gen, 1, memory_order_seq_cst);
+}
+
+static int match_tag(uint64_t tag, uint64_t data, const void *arg)
+{
+    (void)data;
+    return tag == *(const uint64_t *)arg;
+}
+
+static int match_ctx_did(uint64_t tag, uint64_t data, const void *arg)
+{
+    (void)tag;
+    /* Cached faults carry DID 0, the tag Linux uses for them under CM=1. */
+    return sio_get64(data, VTD_CCD_DID) == *(const uint16_t *)arg;
+}
+
+unsigned vtd_inv_context(struct sio_vtd *u, unsigned gran, uint16_t did, uint16_t sid, unsigned fm)
+{
+    bump_gen(u);
+    switch (gran) {
+    case SIO_VTD_CTX_GLOBAL:
+        vtd_cache_clear(&u->ctxc);
+        VTD_COUNT(u, inv_ctx_global);
+        return SIO_VTD_CTX_GLOBAL;
+    case SIO_VTD_CTX_DOMAIN:
+        vtd_cache_invalidate(&u->ctxc, match_ctx_did, &did);
+        VTD_COUNT(u, inv_ctx_domain);
+        return SIO_VTD_CTX_DOMAIN;
+    case SIO_VTD_CTX_DEVICE: {
+        /* FM masks SID bits 2, 2:1 or 2:0 (functions of one device). Every context entry of
+         * those source-ids goes, whatever DID it holds: the DID of a device-selective
+         * request names the domain the entry had, and dropping more is always allowed. */
+        uint16_t mask = (uint16_t)(fm == 0 ? 0 : fm == 1 ? 4 : fm == 2 ? 6 : 7);
+        uint16_t base = sid & (uint16_t)~mask;
+        for (unsigned f = 0; f <= mask; f++) {
+            if (f & ~mask)
+                continue;
+            uint64_t tag = VTD_CC_TAG(base | f);
+            vtd_cache_invalidate_set(&u->ctxc, tag, match_tag, &tag);
+        }
+        VTD_COUNT(u, inv_ctx_device);
+        return SIO_VTD_CTX_DEVICE;
+    }
+    default:
+        return 0; /* CIRG 00 is invalid */
+    }
+}
+
+struct range_arg {
+    uint16_t did;
+    uint64_t first, last; /* inclusive byte range */
+    int psc;              /* tag format */
+};
+
+static int match_did(uint64_t tag, uint64_t data, const void *arg)
+{
+    (void)data;
+    const struct range_arg *a = arg;
+    unsigned did = a->psc ? (unsigned)((tag >> 3) & 0xffff) : (unsigned)((tag >> 2) & 0xffff);
+    return did == a->did;
+}
+
+static int match_range(uint64_t tag, uint64_t data, const void *arg)
+{
+    const struct range_arg *a = arg;
+    if (!match_did(tag, data, arg))
+        return 0;
+    unsigned level = a->psc ? (unsigned)(tag & 7) : (unsigned)(tag & 3);
+    uint64_t pfx = a->psc ? tag >> 19 : tag >> 18;
+    unsigned shift = 12 + 9 * (level - 1);
+    uint64_t start = pfx << shift, end = start + (sio_vtd_level_size(level) - 1);
+    return start <= a->last && end >= a->first;
+}
+
+/* Drop the entries of one domain overlapping [first, last] at levels lo..hi. Small ranges
+ * visit only the sets their tags map to; large ones scan the cache. */
+static void inv_range(struct vtd_cache *c, int psc, uint16_t did, uint64_t first, uint64_t last,
+                      unsigned lo, unsigned hi)
+{
+    struct range_arg a = {did, first, last, psc};
+    uint64_t total = 0;
+    for (unsigned l = lo; l <= hi; l++) {
+        unsigned shift = 12 + 9 * (l - 1);
+        total += (last >> shift) - (first >> shift) + 1;
+    }
+    if (total > c->nsets / 4 + 8) {
+        vtd_cache_invalidate(c, match_range, &a);
+        return;
+    }
+    for (unsigned l = lo; l <= hi; l++) {
+        unsigned shift = 12 + 9 * (l - 1);
+        for (uint64_t p = first >> shift; p <= last >> shift; p++) {
+            uint64_t tag =
+                psc ? vtd_psc_tag(did, p << shift, l) : vtd_iotlb_tag(did, p << shift, l);
+            vtd_cache_invalidate_set(c, tag, match_tag, &tag);
+        }
+    }
+}
+
+unsigned vtd_inv_iotlb(struct sio_vtd *u, unsigned gran, uint16_t did, uint64_t addr, unsigned am,
+                       unsigned ih)
+{
+    if (gran == SIO_VTD_IOTLB_PAGE && !(u->features & SIO_VTD_F_PSI))
+        gran = SIO_VTD_IOTLB_DOMAIN; /* no PSI: the domain goes (coarser is allowed) */
+    if (gran == SIO_VTD_IOTLB_PAGE && am > VTD_MAMV)
+        return 0; /* AM beyond MAMV: error, nothing done */
+    if (gran < SIO_VTD_IOTLB_GLOBAL || gran > SIO_VTD_IOTLB_PAGE)
+        return 0;
+    bump_gen(u);
+    if (gran == SIO_VTD_IOTLB_GLOBAL) {
+        vtd_cache_clear(&u->iotlb);
+        vtd_cache_clear(&u->psc);
+        VTD_COUNT(u, inv_iotlb_global);
+        return SIO_VTD_IOTLB_GLOBAL;
+    }
+    if (gran == SIO_VTD_IOTLB_DOMAIN) {
+        struct range_arg a = {did, 0, ~0ULL, 0};
+        vtd_cache_invalidate(&u->iotlb, match_did, &a);
+        a.psc = 1;
+        vtd_cache_invalidate(&u->psc, match_did, &a);
+        VTD_COUNT(u, inv_iotlb_domain);
+        return SIO_VTD_IOTLB_DOMAIN;
+    }
+    /* Page-selective: 2^AM pages; the address's low AM page bits are ignored (the mask), so
+     * the naturally aligned block containing addr goes. Superpage entries overlapping it go
+     * too; the paging-structure entries above it unless IH=1 (only leaves changed). */
+    uint64_t size = 4096ULL << am;
+    uint64_t first = addr & ~(size - 1), last = first + size - 1;
+    inv_range(&u->iotlb, 0, did, first, last, 1, 3);
+    if (!ih)
+        inv_range(&u->psc, 1, did, first, last, 2, 5);
+    VTD_COUNT(u, inv_iotlb_page);
+    return SIO_VTD_IOTLB_PAGE;
+}

@@ -1,0 +1,498 @@
+/* Legacy-mode DMA translation (VT-d 2): root table -> context entry -> second-level tables,
+ * with the context cache, IOTLB and paging-structure caches in front (VT-d 7), faults
+ * reported per VT-d 4, and the debug walk that prints every step.
+ *
+ * Decisions where the digest leaves room (documented in docs/vtd-model.md):
+ *  - TT=01 (device-TLB) is an invalid context entry (0x3) while DT is not advertised; TT=10
+ *    is invalid (0x3) without PT; TT=11 always.
+ *  - ATS translation requests and translated requests are blocked (0xD) under TT=00 and 10.
+ *  - Context-entry checks in order: P (0x2), fixed reserved bits (0xB), TT (0x3), AW against
+ *    SAGAW (0x3), then for TT=00 SLPTPTR bits at or above HAW (0xB).
+ *  - A second-level entry with R=W=0 is not present: 0x5 for a write, 0x6 for a read, at any
+ *    level. A present entry's reserved bits (0xC) are checked before permissions. Bits 6:2
+ *    (X/EMT/IPAT, only meaningful in extended/scalable formats), 8-10, 52-61 and 63 are
+ *    ignored; reserved are: address bits at or above HAW; bit 7 in PML5E/PML4E; SNP (11) in
+ *    non-leaf entries and in leaves without ECAP.SC; TM (62) without DT; a superpage's
+ *    address bits below its size. PS=1 in a PDPE/PDE without the matching SLLPS bit is 0xC.
+ *  - Permissions are ANDed over every level. With CM=0, an IOTLB entry that does not allow
+ *    the access is not trusted: the walk is redone (so raised permissions are seen at once,
+ *    and the fault, if any, comes from memory). With CM=1 (VT-d 7) not-present context
+ *    entries and not-present second-level entries are cached as faults, and a cached entry
+ *    is final until invalidated. */
+#include "vtd_internal.h"
+
+#include <softiommu/err.h>
+#include <softiommu/pci.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#define ACCESS_RW     (SIO_READ | SIO_WRITE)
+#define ACCESS_AT     (SIO_AT_TRANSLATION_REQ | SIO_AT_TRANSLATED)
+#define ACCESS_ZLR    (1u << 8) /* internal: a zero-length read (sio_vtd_dma with len 0) */
+#define ACCESS_VALID  (ACCESS_RW | ACCESS_AT)
+#define VTD_ADDR_MASK 0x000FFFFFFFFFF000ULL /* bits 51:12 */
+#define SL_PERM(e)    ((unsigned)((e)&3))
+
+/* ---- the debug trace ------------------------------------------------------------------------ */
+
+struct trace {
+    char *buf;
+    size_t len, pos;
+};
+
+static void tracef(struct trace *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tracef(struct trace *t, const char *fmt, ...)
+{
+    if (!t || !t->buf || t->pos + 1 >= t->len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->buf + t->pos, t->len - t->pos, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        t->pos = (t->pos + (size_t)n < t->len) ? t->pos + (size_t)n : t->len - 1;
+}
+
+static const char *perm_str(unsigned p)
+{
+    static const char *const s[] = {"--", "R-", "-W", "RW"};
+    return s[p & 3];
+}
+
+/* ---- context ------------------------------------------------------------------------------- */
+
+static int read128(struct sio_vtd *u, uint64_t pa, struct sio_u128 *v)
+{
+    if (u->mem_ptr) {
+        const void *p = u->mem_ptr(u->mem.ctx, pa, 16);
+        if (p) {
+            *v = sio_ld128le(p);
+            return 0;
+        }
+    }
+    uint8_t b[16];
+    if (sio_mem_read(&u->mem, pa, b, 16))
+        return -1;
+    *v = sio_ld128le(b);
+    return 0;
+}
+
+/* Root and context entry for sid, from memory (VT-d 2). Returns 0 or the fault reason; c->fpd
+ * is valid whenever the context entry was read. */
+static int ctx_fetch(struct sio_vtd *u, uint16_t sid, struct vtd_ctx *c, struct trace *t)
+{
+    uint64_t rta = atomic_load_explicit(&u->root, memory_order_acquire);
+    struct sio_u128 re, ce;
+    uint64_t hawm = u->haw_mask;
+    c->fpd = 0;
+    uint64_t ra = rta + 16ULL * sio_sid_bus(sid);
+    if (read128(u, ra, &re)) {
+        tracef(t, "  root[%02x] @0x%llx: not readable\n", sio_sid_bus(sid), (unsigned long long)ra);
+        return SIO_VTD_FR_ROOT_FETCH;
+    }
+    tracef(t, "  root[%02x] @0x%llx: 0x%016llx 0x%016llx P=%u CTP=0x%llx\n", sio_sid_bus(sid),
+           (unsigned long long)ra, (unsigned long long)re.hi, (unsigned long long)re.lo,
+           (unsigned)(re.lo & 1), (unsigned long long)(re.lo & sio_mask64(63, 12)));
+    if (!sio_get128(re, SIO_VTD_ROOT_P))
+        return SIO_VTD_FR_ROOT_NP;
+    if ((re.lo & (SIO_VTD_ROOT_RSVD_LO | (sio_mask64(63, 12) & ~hawm))) || re.hi)
+        return SIO_VTD_FR_ROOT_RSVD;
+    uint64_t ca = (re.lo & sio_mask64(63, 12)) + 16ULL * sio_sid_devfn(sid);
+    if (read128(u, ca, &ce)) {
+        tracef(t, "  context[%02x] @0x%llx: not readable\n", sio_sid_devfn(sid),
+               (unsigned long long)ca);
+        return SIO_VTD_FR_CTX_FETCH;
+    }
+    c->fpd = (uint8_t)sio_get128(ce, SIO_VTD_CTX_FPD);
+    c->tt = (uint8_t)sio_get128(ce, SIO_VTD_CTX_TT);
+    c->aw = (uint8_t)sio_get128(ce, SIO_VTD_CTX_AW);
+    c->did = (uint16_t)sio_get128(ce, SIO_VTD_CTX_DID);
+    c->slptptr = ce.lo & sio_mask64(63, 12);
+    tracef(t,
+           "  context[%02x] @0x%llx: 0x%016llx 0x%016llx P=%u FPD=%u TT=%u AW=%u DID=%u "
+           "SLPTPTR=0x%llx\n",
+           sio_sid_devfn(sid), (unsigned long long)ca, (unsigned long long)ce.hi,
+           (unsigned long long)ce.lo, (unsigned)(ce.lo & 1), c->fpd, c->tt, c->aw, c->did,
+           (unsigned long long)c->slptptr);
+    if (!sio_get128(ce, SIO_VTD_CTX_P))
+        return SIO_VTD_FR_CTX_NP;
+    if ((ce.lo & SIO_VTD_CTX_RSVD_LO) || (ce.hi & SIO_VTD_CTX_RSVD_HI))
+        return SIO_VTD_FR_CTX_RSVD;
+    if (c->tt == SIO_VTD_TT_SLPT_DEVTLB && !(u->features & SIO_VTD_F_DT))
+        return SIO_VTD_FR_CTX_INVALID;
+    if (c->tt == SIO_VTD_TT_PASSTHROUGH && !(u->features & SIO_VTD_F_PT))
+        return SIO_VTD_FR_CTX_INVALID;
+    if (c->tt == 3)
+        return SIO_VTD_FR_CTX_INVALID;
+    if (c->aw > 4 || !(u->sagaw & (1u << c->aw)))
+        return SIO_VTD_FR_CTX_INVALID;
+    if (c->tt != SIO_VTD_TT_PASSTHROUGH && (c->slptptr & ~hawm))
+        return SIO_VTD_FR_CTX_RSVD;
+    return 0;
+}
+
+static uint64_t ctx_pack(const struct vtd_ctx *c)
+{
+    uint64_t d = 0;
+    d = sio_set64(d, VTD_CCD_FPD, c->fpd);
+    d = sio_set64(d, VTD_CCD_TT, c->tt);
+    d = sio_set64(d, VTD_CCD_AW, c->aw);
+    d = sio_set64(d, VTD_CCD_DID, c->did);
+    d = sio_set64(d, VTD_CCD_SLPT, c->slptptr >> 12);
+    return d;
+}
+
+static void ctx_unpack(uint64_t d, struct vtd_ctx *c)
+{
+    c->fpd = (uint8_t)sio_get64(d, VTD_CCD_FPD);
+    c->tt = (uint8_t)sio_get64(d, VTD_CCD_TT);
+    c->aw = (uint8_t)sio_get64(d, VTD_CCD_AW);
+    c->did = (uint16_t)sio_get64(d, VTD_CCD_DID);
+    c->slptptr = sio_get64(d, VTD_CCD_SLPT) << 12;
+}
+
+/* The context for sid through the context cache. */
+static int ctx_get(struct sio_vtd *u, uint16_t sid, struct vtd_ctx *c, uint64_t gen)
+{
+    uint64_t d;
+    if (vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &d)) {
+        VTD_COUNT(u, ctx_hits_slow);
+        if (sio_get64(d, VTD_CCD_FAULT)) {
+            c->fpd = (uint8_t)sio_get64(d, VTD_CCD_FPD);
+            return (int)sio_get64(d, VTD_CCD_FR);
+        }
+        ctx_unpack(d, c);
+        return 0;
+    }
+    VTD_COUNT(u, ctx_misses);
+    int fr = ctx_fetch(u, sid, c, NULL);
+    if (!fr) {
+        vtd_cache_insert(&u->ctxc, VTD_CC_TAG(sid), ctx_pack(c), 0, &u->inv_gen, gen);
+    } else if (fr == SIO_VTD_FR_CTX_NP && u->cm) {
+        /* CM=1: a not-present context entry may be cached (VT-d 7). */
+        d = sio_set64(0, VTD_CCD_FAULT, 1);
+        d = sio_set64(d, VTD_CCD_FR, (uint64_t)fr);
+        d = sio_set64(d, VTD_CCD_FPD, c->fpd);
+        vtd_cache_insert(&u->ctxc, VTD_CC_TAG(sid), d, 0, &u->inv_gen, gen);
+    }
+    return fr;
+}
+
+/* ---- second level --------------------------------------------------------------------------- */
+
+static int perm_fault(unsigned need, unsigned have)
+{
+    if ((need & SIO_WRITE) && !(have & SIO_WRITE))
+        return SIO_VTD_FR_NO_WRITE;
+    return SIO_VTD_FR_NO_READ;
+}
+
+/* Is `have` enough for the request? */
+static int perm_ok(const struct sio_vtd *u, unsigned access, unsigned have)
+{
+    unsigned need = access & ACCESS_RW;
+    if ((have & need) == need)
+        return 1;
+    /* ZLR (VT-d 2): a zero-length read of a write-only page is allowed. */
+    return (access & ACCESS_ZLR) && need == SIO_READ && (have & SIO_WRITE) &&
+           (u->features & SIO_VTD_F_ZLR);
+}
+
+struct walk_out {
+    uint64_t pa; /* page frame */
+    unsigned level, perm;
+};
+
+static const char *const level_name[6] = {"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
+
+/* Second-level walk (VT-d 2) for a TT=00 context. Returns 0 or the fault reason. */
+static int sl_walk(struct sio_vtd *u, const struct vtd_ctx *c, uint64_t iova, unsigned access,
+                   struct walk_out *o, uint64_t gen, struct trace *t)
+{
+    unsigned levels = sio_vtd_aw_levels(c->aw);
+    unsigned level = levels, perm = 3;
+    uint64_t table = c->slptptr;
+    if (!t && u->psc.nsets) {
+        /* Deepest cached paging-structure entry first: a PDE skips three levels. */
+        int hit = 0;
+        for (unsigned l = 2; l <= levels; l++) {
+            uint64_t d;
+            if (atomic_load_explicit(&u->psc.nlevel[l], memory_order_relaxed) &&
+                vtd_cache_lookup(&u->psc, vtd_psc_tag(c->did, iova, l), &d)) {
+                table = d & VTD_ADDR_MASK;
+                perm = SL_PERM(d);
+                level = l - 1;
+                hit = 1;
+                break;
+            }
+        }
+        if (hit)
+            VTD_COUNT(u, psc_hits);
+        else
+            VTD_COUNT(u, psc_misses);
+    }
+    if (!t)
+        VTD_COUNT(u, walks);
+    for (;; level--) {
+        unsigned idx = sio_vtd_sl_index(iova, level);
+        uint64_t ea = table + 8ULL * idx, e;
+        if (vtd_mem_read64(u, ea, &e)) {
+            tracef(t, "  L%u %s[%03x] @0x%llx: not readable\n", level, level_name[level], idx,
+                   (unsigned long long)ea);
+            return SIO_VTD_FR_SL_FETCH;
+        }
+        int leaf = level == 1 || ((level == 2 || level == 3) && (e & SIO_VTD_SL_PS));
+        tracef(t, "  L%u %s[%03x] @0x%llx: 0x%016llx %s%s -> 0x%llx\n", level, level_name[level],
+               idx, (unsigned long long)ea, (unsigned long long)e, perm_str(SL_PERM(e)),
+               leaf && level > 1 ? " PS" : "", (unsigned long long)(e & VTD_ADDR_MASK));
+        if (!SL_PERM(e)) {
+            /* Not present (VT-d 2): a permission fault. CM=1 may cache it (as a 4K entry). */
+            if (u->cm && !t)
+                vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(c->did, iova, 1), 0, 1, &u->inv_gen, gen);
+            return perm_fault(access, 0);
+        }
+        if (e & u->rsvd[level][leaf])
+            return SIO_VTD_FR_SL_RSVD;
+        if (leaf && level > 1 && !(u->sllps & (1u << (level - 2))))
+            return SIO_VTD_FR_SL_RSVD; /* PS=1 without SLLPS support */
+        perm &= SL_PERM(e);
+        if (leaf) {
+            o->pa = e & VTD_ADDR_MASK & ~(sio_vtd_level_size(level) - 1);
+            o->level = level;
+            o->perm = perm;
+            if (!t && perm)
+                vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(c->did, iova, level), o->pa | perm, level,
+                                 &u->inv_gen, gen);
+            if (!perm_ok(u, access, perm))
+                return perm_fault(access, perm);
+            return 0;
+        }
+        table = e & VTD_ADDR_MASK;
+        if (!t && perm)
+            vtd_cache_insert(&u->psc, vtd_psc_tag(c->did, iova, level), table | perm, level,
+                             &u->inv_gen, gen);
+    }
+}
+
+/* ---- translate ------------------------------------------------------------------------------ */
+
+static inline unsigned stripe_of(uint16_t sid)
+{
+    return (unsigned)(((uint32_t)sid * 0x9E37u) >> 12) & (VTD_STRIPES - 1);
+}
+
+static inline int xlate_pass(struct sio_xlate *out, uint64_t iova)
+{
+    out->pa = iova;
+    out->page_size = 4096;
+    out->perm = SIO_READ | SIO_WRITE;
+    out->fault_reason = 0;
+    return 0;
+}
+
+/* An IOTLB lookup over the page sizes present; 1 and *d on a hit. */
+static inline int iotlb_lookup(const struct sio_vtd *u, uint16_t did, uint64_t iova, uint64_t *d,
+                               unsigned *level)
+{
+    if (vtd_cache_lookup(&u->iotlb, vtd_iotlb_tag(did, iova, 1), d)) {
+        *level = 1;
+        return 1;
+    }
+    for (unsigned l = 2; l <= 3; l++)
+        if (atomic_load_explicit(&u->iotlb.nlevel[l], memory_order_relaxed) &&
+            vtd_cache_lookup(&u->iotlb, vtd_iotlb_tag(did, iova, l), d)) {
+            *level = l;
+            return 1;
+        }
+    return 0;
+}
+
+static inline void xlate_out(struct sio_xlate *out, uint64_t frame, unsigned level, unsigned perm,
+                             uint64_t iova)
+{
+    uint64_t size = sio_vtd_level_size(level);
+    out->pa = frame | (iova & (size - 1));
+    out->page_size = size;
+    out->perm = perm;
+    out->fault_reason = 0;
+}
+
+static int fault(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access, int fr,
+                 unsigned fpd, struct sio_xlate *out)
+{
+    struct vtd_fault f = {sid, (uint8_t)fr, (uint8_t)fpd, access & ACCESS_VALID, iova, 0};
+    vtd_fault_report(u, &f);
+    if (out) {
+        out->pa = 0;
+        out->page_size = 0;
+        out->perm = 0;
+        out->fault_reason = (unsigned)fr;
+    }
+    return fr;
+}
+
+/* Everything but the IOTLB-hit fast path. */
+static int xlate_slow(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access,
+                      struct sio_xlate *out)
+{
+    VTD_COUNT(u, translations_slow);
+    if (!atomic_load_explicit(&u->te, memory_order_acquire)) {
+        VTD_COUNT(u, passthrough_slow);
+        return xlate_pass(out, iova);
+    }
+    uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
+    struct vtd_ctx c;
+    int fr = ctx_get(u, sid, &c, gen);
+    if (fr)
+        return fault(u, sid, iova, access, fr, c.fpd, out);
+    if (access & ACCESS_AT) /* no device-TLB context can exist without DT */
+        return fault(u, sid, iova, access, SIO_VTD_FR_BLOCKED, c.fpd, out);
+    if (c.tt == SIO_VTD_TT_PASSTHROUGH) {
+        VTD_COUNT(u, passthrough_slow);
+        return xlate_pass(out, iova);
+    }
+    unsigned width = sio_vtd_aw_bits(c.aw) < u->mgaw ? sio_vtd_aw_bits(c.aw) : u->mgaw;
+    if (width < 64 && (iova >> width))
+        return fault(u, sid, iova, access, SIO_VTD_FR_ADDR_BEYOND, c.fpd, out);
+    uint64_t d;
+    unsigned level;
+    if (iotlb_lookup(u, c.did, iova, &d, &level)) {
+        if (perm_ok(u, access, SL_PERM(d))) {
+            VTD_COUNT(u, hits_slow);
+            xlate_out(out, d & VTD_ADDR_MASK, level, SL_PERM(d), iova);
+            return 0;
+        }
+        if (u->cm) { /* CM=1: the cached entry (or cached not-present) is final */
+            VTD_COUNT(u, hits_slow);
+            return fault(u, sid, iova, access, perm_fault(access, SL_PERM(d)), c.fpd, out);
+        }
+    }
+    VTD_COUNT(u, iotlb_misses);
+    struct walk_out w;
+    fr = sl_walk(u, &c, iova, access, &w, gen, NULL);
+    if (fr)
+        return fault(u, sid, iova, access, fr, c.fpd, out);
+    xlate_out(out, w.pa, w.level, w.perm, iova);
+    return 0;
+}
+
+/* The fast path: TE on, context cached (TT=00 or 10), IOTLB hit with enough permission. No
+ * lock, no allocation, no shared write but the source-id's hit counter. */
+static inline int xlate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access,
+                        struct sio_xlate *out)
+{
+    uint64_t cd, d;
+    if (__builtin_expect(
+            !(access & ~ACCESS_RW) && atomic_load_explicit(&u->te, memory_order_acquire), 1) &&
+        vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &cd) && !(cd & 1)) {
+        unsigned tt = (unsigned)sio_get64(cd, VTD_CCD_TT);
+        if (tt == SIO_VTD_TT_PASSTHROUGH) {
+            vtd_stripe_inc(&u->stripe[stripe_of(sid)].passthrough);
+            return xlate_pass(out, iova);
+        }
+        unsigned agaw = sio_vtd_aw_bits((unsigned)sio_get64(cd, VTD_CCD_AW));
+        unsigned width = agaw < u->mgaw ? agaw : u->mgaw;
+        uint16_t did = (uint16_t)sio_get64(cd, VTD_CCD_DID);
+        unsigned level;
+        if (!(iova >> width) && iotlb_lookup(u, did, iova, &d, &level) &&
+            (SL_PERM(d) & access) == access) {
+            vtd_stripe_inc(&u->stripe[stripe_of(sid)].hits);
+            xlate_out(out, d & VTD_ADDR_MASK, level, SL_PERM(d), iova);
+            return 0;
+        }
+    }
+    return xlate_slow(u, sid, iova, access, out);
+}
+
+int sio_vtd_translate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access,
+                      struct sio_xlate *out)
+{
+    struct sio_xlate tmp;
+    if (!out)
+        out = &tmp;
+    if (!(access & ACCESS_RW) || (access & ~ACCESS_VALID))
+        return SIO_EINVAL;
+    return xlate(u, sid, iova, access, out);
+}
+
+int sio_vtd_dma(struct sio_vtd *u, uint16_t sid, uint64_t iova, void *buf, size_t len,
+                unsigned access)
+{
+    unsigned rw = access & ACCESS_RW;
+    if ((rw != SIO_READ && rw != SIO_WRITE) || (access & ~ACCESS_VALID) || (len && !buf))
+        return SIO_EINVAL;
+    struct sio_xlate x;
+    if (len == 0) /* a zero-length request still translates (and may fault) */
+        return xlate(u, sid, iova, access | (rw == SIO_READ ? ACCESS_ZLR : 0), &x);
+    uint8_t *p = buf;
+    while (len) {
+        int fr = xlate(u, sid, iova, access, &x);
+        if (fr)
+            return fr;
+        uint64_t room = x.page_size - (iova & (x.page_size - 1));
+        size_t chunk = room < len ? (size_t)room : len;
+        int rc = rw == SIO_WRITE ? u->mem.ops->write(u->mem.ctx, x.pa, p, chunk)
+                                 : u->mem.ops->read(u->mem.ctx, x.pa, p, chunk);
+        if (rc)
+            return SIO_EFAULT; /* translated to memory the embedder does not back */
+        iova += chunk;
+        p += chunk;
+        len -= chunk;
+    }
+    return 0;
+}
+
+/* ---- debug walk ----------------------------------------------------------------------------- */
+
+int sio_vtd_walk_dump(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access, char *buf,
+                      size_t len)
+{
+    struct trace tr = {buf, len, 0}, *t = &tr;
+    if (buf && len)
+        buf[0] = 0;
+    char dev[SIO_BDF_STRLEN];
+    sio_bdf_format(sio_bdf_from_sid(0, sid), dev);
+    unsigned rw = access & ACCESS_RW;
+    tracef(t, "walk %s iova 0x%llx %s: TE=%u root table 0x%llx\n", dev, (unsigned long long)iova,
+           rw == ACCESS_RW   ? "atomic"
+           : rw == SIO_WRITE ? "write"
+                             : "read",
+           (unsigned)atomic_load(&u->te), (unsigned long long)atomic_load(&u->root));
+    int fr = 0;
+    struct walk_out w = {0, 1, 3};
+    if (!atomic_load(&u->te)) {
+        tracef(t, "  result: pass-through (TE=0), pa 0x%llx\n", (unsigned long long)iova);
+        return 0;
+    }
+    struct vtd_ctx c;
+    fr = ctx_fetch(u, sid, &c, t);
+    if (!fr && (access & ACCESS_AT))
+        fr = SIO_VTD_FR_BLOCKED;
+    if (!fr && c.tt == SIO_VTD_TT_PASSTHROUGH) {
+        tracef(t, "  result: pass-through (TT=10), pa 0x%llx\n", (unsigned long long)iova);
+        return 0;
+    }
+    if (!fr) {
+        unsigned width = sio_vtd_aw_bits(c.aw) < u->mgaw ? sio_vtd_aw_bits(c.aw) : u->mgaw;
+        tracef(t, "  %u-level table, %u-bit input\n", sio_vtd_aw_levels(c.aw), width);
+        if (width < 64 && (iova >> width))
+            fr = SIO_VTD_FR_ADDR_BEYOND;
+        else
+            fr = sl_walk(u, &c, iova, access | (rw ? 0 : SIO_READ), &w, 0, t);
+    }
+    if (fr) {
+        int q = sio_vtd_fault_qualified((unsigned)fr);
+        tracef(t, "  result: fault 0x%02x %s%s\n", fr, sio_vtd_fault_reason_str((unsigned)fr),
+               q && c.fpd ? " (FPD=1: not recorded)" : "");
+    } else {
+        uint64_t size = sio_vtd_level_size(w.level);
+        tracef(t, "  result: pa 0x%llx page %s perm %s\n",
+               (unsigned long long)(w.pa | (iova & (size - 1))),
+               w.level == 1   ? "4K"
+               : w.level == 2 ? "2M"
+                              : "1G",
+               perm_str(w.perm));
+    }
+    return fr;
+}
