@@ -114,6 +114,50 @@ void sio_p2m_get_stats(struct sio_p2m *, struct sio_p2m_stats *out);
 /* Copies up to max of the most recent faults, oldest first; returns how many. */
 unsigned sio_p2m_faults(struct sio_p2m *, struct sio_ept_fault *out, unsigned max);
 
+/* ---- the host's view of PCI: enumeration and IOMMU groups ---------------------------------- */
+
+/* One function as enumeration found it through configuration reads. */
+struct sio_pci_dev_info {
+    uint16_t rid;
+    uint16_t vendor, device; /* VFs: the PF's vendor and the SR-IOV VF Device ID */
+    uint32_t class_code;
+    int pcie_type; /* PCI Express Device/Port Type, or -1 for conventional PCI */
+    int bridge;    /* type 1 header */
+    uint8_t secondary, subordinate;
+    int multifunction; /* its slot's function 0 has the multi-function bit */
+    int is_vf;
+    uint16_t pf_rid;     /* VFs: their PF */
+    int has_parent;      /* 0 on the root bus */
+    uint16_t parent_rid; /* the bridge above */
+    int acs_isolated;    /* ACS with SV, RR, CR and UF enabled */
+    uint16_t dma_alias;  /* requester id its DMA carries at the root complex */
+    unsigned group;      /* IOMMU group number */
+};
+
+#define SIO_ENUM_ENABLE_ACS (1u << 0) /* enable ACS SV|RR|CR|UF where implemented (Linux does) */
+
+struct sio_pci_cfg_ops;
+struct sio_pci_enum;
+/* Scans bus 0 and every bus behind a bridge, function 0 then (multi-function) 1..7, follows
+ * the capability lists, lists the VFs of enabled SR-IOV PFs, and computes IOMMU groups (see
+ * docs/hypervisor.md for the rules and their ACS assumptions). NULL when out of memory. */
+struct sio_pci_enum *sio_pci_enumerate(const struct sio_pci_cfg_ops *cfg, void *cfg_ctx,
+                                       uint16_t seg, unsigned flags);
+void sio_pci_enum_destroy(struct sio_pci_enum *);
+unsigned sio_pci_enum_count(const struct sio_pci_enum *);
+const struct sio_pci_dev_info *sio_pci_enum_dev(const struct sio_pci_enum *, unsigned i);
+const struct sio_pci_dev_info *sio_pci_enum_find(const struct sio_pci_enum *, uint16_t rid);
+unsigned sio_pci_enum_ngroups(const struct sio_pci_enum *);
+/* The members of a group (in enumeration order); returns how many there are, writing at most
+ * max of them. */
+unsigned sio_pci_enum_group(const struct sio_pci_enum *, unsigned group, uint16_t *rids,
+                            unsigned max);
+/* Enable num VFs on an SR-IOV PF through its capability (num 0 disables). 0, SIO_ENOENT (no
+ * such function or no SR-IOV), SIO_ERANGE (num above TotalVFs), SIO_EIO (VF Enable did not
+ * stick). Enumerate again afterwards. */
+int sio_pci_sriov_enable(const struct sio_pci_cfg_ops *cfg, void *cfg_ctx, uint16_t pf_rid,
+                         unsigned num);
+
 #ifdef __cplusplus
 }
 #endif

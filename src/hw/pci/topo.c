@@ -174,7 +174,8 @@ static void build_caps(struct sio_pci_fn *f, int vf)
         prev = ECAP_ACS;
     }
     if (f->d.total_vfs) {
-        unsigned s = ECAP_SRIOV;
+        /* Extended capabilities start at 0x100: SR-IOV goes there when there is no ACS. */
+        unsigned s = prev ? ECAP_SRIOV : ECAP_ACS;
         f->sriov_cap = s;
         cfg_set(f, s, 4, SIO_PCI_EXT_CAP_SRIOV | (1u << 16));
         if (prev)
