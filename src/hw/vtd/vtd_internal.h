@@ -207,15 +207,15 @@ void vtd_cache_invalidate_set(struct vtd_cache *c, uint64_t tag, vtd_cache_match
 void vtd_cache_clear(struct vtd_cache *c);
 
 /* Context-cache entry (tag = sid << 1 | 1): the fields of a valid context entry, or a cached
- * fault (CM=1 only). */
+ * fault (CM=1 only; its DID field reads 0, the tag Linux gives faulting entries). */
 #define VTD_CC_TAG(sid) (((uint64_t)(sid) << 1) | 1)
-#define VTD_CCD_FAULT   SIO_F(0, 0)   /* 1: cached fault, reason in FR */
-#define VTD_CCD_FR      SIO_F(8, 1)   /* (fault) */
-#define VTD_CCD_FPD     SIO_F(9, 9)   /* both kinds */
-#define VTD_CCD_TT      SIO_F(11, 10) /* (valid) */
-#define VTD_CCD_AW      SIO_F(14, 12)
-#define VTD_CCD_DID     SIO_F(30, 15)
-#define VTD_CCD_SLPT    SIO_F(63, 24) /* SLPTPTR bits 51:12, stored from bit 24 */
+#define VTD_CCD_FAULT   SIO_F(0, 0) /* 1: cached fault, reason in FR */
+#define VTD_CCD_FPD     SIO_F(1, 1) /* both kinds */
+#define VTD_CCD_TT      SIO_F(3, 2) /* valid entries: */
+#define VTD_CCD_AW      SIO_F(6, 4)
+#define VTD_CCD_DID     SIO_F(22, 7)
+#define VTD_CCD_SLPT    SIO_F(62, 23) /* SLPTPTR bits 51:12 */
+#define VTD_CCD_FR      SIO_F(63, 56) /* cached faults: the reason */
 /* IOTLB entry: tag = vpn << 18 | did << 2 | level (1: 4K, 2: 2M, 3: 1G);
  * data = frame | W << 1 | R (R = W = 0: a cached not-present, CM=1 only). */
 static inline uint64_t vtd_iotlb_tag(uint16_t did, uint64_t iova, unsigned level)
@@ -258,10 +258,11 @@ struct vtd_stripe {
 
 #define VTD_COUNTERS(X)                                                                            \
     X(iotlb_misses)                                                                                \
-    X(ctx_hits_slow) X(ctx_misses) X(psc_hits) X(psc_misses) X(walks) X(faults) X(faults_recorded) \
-        X(faults_fpd) X(faults_overflow) X(fault_events) X(inv_ctx_global) X(inv_ctx_domain)       \
-            X(inv_ctx_device) X(inv_iotlb_global) X(inv_iotlb_domain) X(inv_iotlb_page)            \
-                X(inv_rejected) X(wbf) X(passthrough_slow) X(translations_slow) X(hits_slow)
+    X(ctx_hits_slow)                                                                               \
+    X(ctx_misses) X(psc_hits) X(psc_misses) X(walks) X(faults) X(faults_recorded) X(faults_fpd)    \
+        X(faults_overflow) X(fault_events) X(inv_ctx_global) X(inv_ctx_domain) X(inv_ctx_device)   \
+            X(inv_iotlb_global) X(inv_iotlb_domain) X(inv_iotlb_page) X(inv_rejected) X(wbf)       \
+                X(passthrough_slow) X(translations_slow) X(hits_slow)
 struct vtd_counters {
 #define VTD_CTR_FIELD_(n) _Atomic uint64_t n;
     VTD_COUNTERS(VTD_CTR_FIELD_)
