@@ -397,6 +397,7 @@ static int vfs_enable(struct sio_pci_fn *pf)
         }
         v->parent = pf->parent;
         v->pf = pf;
+        v->port = pf->port; /* same device, same path to memory; a VF model may replace it */
         v->vf_index = i;
         cfg_set(v, SIO_PCI_VENDOR_ID, 2, 0xFFFF);
         cfg_set(v, SIO_PCI_DEVICE_ID, 2, 0xFFFF);
