@@ -4,6 +4,7 @@
  * model's translation with one. Where backends must differ (a 32-bit device and a buffer above
  * 4 GiB: nommu refuses, swiotlb bounces, vtd remaps) the expectation is spelled out per
  * backend. */
+#define FX_HAVE_VTD
 #include "test_dma_fixture.h"
 
 #include <softiommu/log.h>
