@@ -158,6 +158,134 @@ unsigned sio_pci_enum_group(const struct sio_pci_enum *, unsigned group, uint16_
 int sio_pci_sriov_enable(const struct sio_pci_cfg_ops *cfg, void *cfg_ctx, uint16_t pf_rid,
                          unsigned num);
 
+/* ---- the hypervisor: VMs, device assignment, hypercalls ------------------------------------ */
+
+struct sio_vtd_drv;
+struct sio_hv;
+struct sio_vm;
+
+/* Without an IOMMU a device given to a VM can reach all of host memory: the hypervisor
+ * refuses to assign anything unless this flag says the machine's owner accepts that (the
+ * equivalent of VFIO's no-IOMMU mode). */
+#define SIO_HV_UNSAFE_NOIOMMU (1u << 0)
+
+struct sio_hv_config {
+    const struct sio_mem_ops *mem; /* host physical memory */
+    void *mem_ctx;
+    uint64_t table_base, table_size;   /* host pages for the hypervisor's own tables (P2Ms) */
+    struct sio_vtd_drv *iommu;         /* the host VT-d driver; NULL: no IOMMU */
+    const struct sio_pci_cfg_ops *pci; /* configuration access to the PCI hierarchy */
+    void *pci_ctx;
+    uint16_t segment;
+    unsigned flags; /* SIO_HV_* */
+};
+
+/* Enumerates PCI (enabling ACS) and computes IOMMU groups. NULL on bad config / no memory. */
+struct sio_hv *sio_hv_create(const struct sio_hv_config *cfg);
+/* Destroys every VM (deassigning its devices) and releases host claims. */
+void sio_hv_destroy(struct sio_hv *);
+/* Why the last call on this hypervisor or one of its VMs was refused, in words that name
+ * the device and its owner ("0000:01:00.0 is assigned to VM 'A'"). "" after a success. */
+const char *sio_hv_last_error(struct sio_hv *);
+/* Enumerate again (after SR-IOV VFs were enabled). Ownership is kept; SIO_EBUSY when an
+ * assigned device vanished. */
+int sio_hv_rescan(struct sio_hv *);
+const struct sio_pci_enum *sio_hv_pci(struct sio_hv *);
+int sio_hv_has_iommu(const struct sio_hv *);
+
+/* The host keeps a device for itself. passthrough = 1 is iommu=pt for it (identity, through
+ * the driver's pass-through domain); 0 records the claim and leaves its DMA domain to the
+ * host's DMA API. SIO_EOWNED when a VM owns it. */
+int sio_hv_host_claim(struct sio_hv *, uint16_t rid, int passthrough);
+int sio_hv_host_release(struct sio_hv *, uint16_t rid);
+
+enum sio_owner_kind { SIO_OWNER_NONE = 0, SIO_OWNER_HOST = 1, SIO_OWNER_VM = 2 };
+/* Who owns a device; *vm is set for SIO_OWNER_VM (may be NULL). */
+enum sio_owner_kind sio_hv_owner(struct sio_hv *, uint16_t rid, struct sio_vm **vm);
+
+struct sio_vm_config {
+    const char *name;   /* shown in messages; copied */
+    unsigned vcpus;     /* 1..64 (0: 1) */
+    unsigned p2m_flags; /* SIO_P2M_* for the VM's EPT */
+};
+struct sio_vm *sio_vm_create(struct sio_hv *, const struct sio_vm_config *cfg);
+/* Deassigns every device of the VM, then frees its memory map. */
+void sio_vm_destroy(struct sio_vm *);
+const char *sio_vm_name(const struct sio_vm *);
+struct sio_p2m *sio_vm_p2m(struct sio_vm *);
+struct sio_hv *sio_vm_hv(struct sio_vm *);
+
+/* Give the VM guest RAM [gpa, gpa+size) backed by host [hpa, hpa+size) (4 KiB aligned). The
+ * host range must not be another VM's RAM or the hypervisor's table pages (SIO_EOWNED, the
+ * owner named); a GPA already in use is SIO_EEXIST. With devices assigned, the new RAM is
+ * also mapped for them. */
+int sio_vm_add_ram(struct sio_vm *, uint64_t gpa, uint64_t hpa, uint64_t size);
+/* The guest's own memory accesses, through its EPT: 0, or an EPT exit reason (48/49). */
+int sio_vm_read(struct sio_vm *, uint64_t gpa, void *buf, size_t len);
+int sio_vm_write(struct sio_vm *, uint64_t gpa, const void *buf, size_t len);
+
+/* Assign the IOMMU group of device rid to the VM. Every endpoint of the group becomes the
+ * VM's; every requester id they can use (their own and their DMA alias) is attached to the
+ * VM's IOMMU domain, in which all of the VM's RAM is mapped GPA -> HPA, so a guest that knows
+ * nothing about the IOMMU programs its devices with guest-physical addresses. Refusals:
+ * SIO_ENOENT (no such device), SIO_EINVAL (a bridge), SIO_EEXIST (already this VM's),
+ * SIO_EOWNED (the device or a group member belongs to someone else: the message names the
+ * owner), SIO_EGROUP (the group is not viable: a member is used by the host), SIO_ENOTSUP
+ * (no IOMMU, and unsafe assignment not allowed). */
+int sio_hv_assign(struct sio_vm *, uint16_t rid);
+/* Take the group back: each requester id is detached (the driver invalidates the context
+ * cache and the IOTLB before returning), bus mastering and MSI are turned off, the group is
+ * free again; when the VM has no device left its IOMMU domain is emptied and freed. SIO_EPERM
+ * when the VM does not own the device. */
+int sio_hv_deassign(struct sio_vm *, uint16_t rid);
+/* Devices the VM owns; returns the count, writing at most max rids. */
+unsigned sio_vm_devices(struct sio_vm *, uint16_t *rids, unsigned max);
+
+/* ---- hypercalls (the Xen IOMMU interface of a guest that knows about the IOMMU) ------------ */
+
+enum sio_hc_op {
+    SIO_HC_IOMMU_DETECTED = 1,  /* -> 1 when the platform has an IOMMU, else 0 */
+    SIO_HC_IOSPACE_CREATE = 2,  /* rid: the device gets its own, empty I/O space */
+    SIO_HC_IOSPACE_DESTROY = 3, /* rid: back to the VM's GPA -> HPA space */
+    SIO_HC_MAP = 4,             /* rid, bus_addr, gpa, size, perm: map guest memory */
+    SIO_HC_UNMAP = 5,           /* rid, bus_addr, size */
+};
+struct sio_hypercall {
+    unsigned op;
+    uint16_t rid;
+    uint64_t bus_addr, gpa, size;
+    unsigned perm; /* SIO_READ | SIO_WRITE */
+};
+/* Returns >= 0 on success, or a negative sio_err when refused: SIO_EINVAL (bad op or
+ * arguments), SIO_EOWNED (the caller does not own the device), SIO_EPERM (the memory is not
+ * the caller's, or asks for more access than the caller has), SIO_ENOENT (no I/O space),
+ * SIO_EEXIST (I/O space exists / already mapped), SIO_EGROUP (the device shares its requester
+ * id with another), SIO_ENOTSUP (no IOMMU). Every refusal is counted and explained in
+ * sio_hv_last_error. */
+long sio_hv_hypercall(struct sio_vm *caller, const struct sio_hypercall *hc);
+
+struct sio_vm_stats {
+    uint64_t hypercalls, hc_refused;
+    uint64_t hc_refused_by_err[32]; /* index -err (e.g. [-SIO_EPERM]) */
+    uint64_t assigns, deassigns;
+    uint64_t irqs; /* interrupts delivered to the VM's vCPUs */
+    uint64_t irqs_per_vcpu[64];
+    uint32_t last_vector;
+    unsigned last_vcpu;
+};
+void sio_vm_get_stats(struct sio_vm *, struct sio_vm_stats *out);
+
+/* ---- interrupts ---------------------------------------------------------------------------- */
+
+/* Where the platform hands an interrupt the IOMMU (or, without one, the bus) delivered:
+ * the hypervisor finds the VM that owns the requester and injects the vector into the vCPU
+ * the destination names (dest modulo the VM's vCPUs). Interrupts from devices no VM owns go
+ * to the host (counted). 0, or SIO_ENOENT when nobody owns the requester. */
+int sio_hv_deliver_irq(struct sio_hv *, uint16_t rid, const struct sio_irq *irq);
+/* sio_irq_sink_fn-compatible adapter: ctx is the struct sio_hv *. */
+void sio_hv_irq_sink(void *ctx, uint16_t rid, const struct sio_irq *irq);
+uint64_t sio_hv_host_irqs(struct sio_hv *);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,853 @@
+/* The hypervisor: VMs with guest RAM (an EPT P2M each), exclusive ownership of devices by
+ * IOMMU group, assignment through the host VT-d driver's public API only, the Xen-style IOMMU
+ * hypercalls, and interrupt delivery to vCPUs.
+ *
+ * Every IOMMU table change goes through sio_vtd_drv_*: the hypervisor never writes a context
+ * entry or a page-table entry itself. A VM that does not know about the IOMMU gets one domain
+ * in which all its RAM is mapped GPA -> HPA; a device whose guest asks for it (hypercall) gets
+ * its own empty I/O space instead, filled only with memory the guest owns. */
+#include <softiommu/hv.h>
+#include <softiommu/err.h>
+#include <softiommu/log.h>
+#include <softiommu/pci.h>
+#include <softiommu/pcidev.h>
+#include <softiommu/vtd_driver.h>
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PG        4096ULL
+#define MAX_VCPUS 64
+#define MAX_GROUP 256
+#define NRID      65536
+
+struct ram {
+    uint64_t gpa, hpa, size;
+};
+
+struct iomap {
+    uint64_t bus, size;
+};
+
+/* A device's own I/O space, created by hypercall. */
+struct iospace {
+    uint16_t rid;
+    struct sio_domain *dom;
+    struct iomap *maps;
+    unsigned nmaps, capmaps;
+    struct iospace *next;
+};
+
+struct sio_vm {
+    struct sio_hv *hv;
+    char name[32];
+    unsigned vcpus;
+    struct sio_p2m *p2m;
+    struct ram *ram;
+    unsigned nram, capram;
+    struct sio_domain *dom; /* GPA -> HPA; NULL until the first assignment */
+    unsigned ndev;
+    struct iospace *ios;
+    struct sio_vm_stats st;
+    struct sio_vm *next;
+};
+
+struct sio_hv {
+    struct sio_hv_config cfg;
+    struct sio_mem mem;
+    struct sio_pgpool *pool;
+    struct sio_pci_enum *pci;
+    pthread_mutex_t lock;
+    uint8_t *kind;         /* enum sio_owner_kind per requester id */
+    struct sio_vm **owner; /* per requester id */
+    uint8_t *host_pt;      /* host claim in pass-through */
+    struct sio_vm *vms;
+    uint64_t host_irqs;
+    char err[256];
+};
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static const char *bdf(struct sio_hv *hv, uint16_t rid, char *buf)
+{
+    return sio_bdf_format(sio_bdf_from_sid(hv->cfg.segment, rid), buf);
+}
+
+__attribute__((format(printf, 3, 4))) static int refuse(struct sio_hv *hv, int err, const char *fmt,
+                                                        ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(hv->err, sizeof(hv->err), fmt, ap);
+    va_end(ap);
+    sio_logf(SIO_LOG_DEBUG, "hv: %s (%s)", hv->err, sio_errname(err));
+    return err;
+}
+
+static int ok(struct sio_hv *hv)
+{
+    hv->err[0] = 0;
+    return 0;
+}
+
+static const char *owner_words(struct sio_hv *hv, uint16_t rid, char *buf, size_t len)
+{
+    if (hv->kind[rid] == SIO_OWNER_VM)
+        snprintf(buf, len, "assigned to VM '%s'", hv->owner[rid]->name);
+    else if (hv->kind[rid] == SIO_OWNER_HOST)
+        snprintf(buf, len, "in use by the host%s", hv->host_pt[rid] ? " (pass-through)" : "");
+    else
+        snprintf(buf, len, "free");
+    return buf;
+}
+
+/* The endpoints of rid's group (bridges stay with the host; they do not DMA for a guest). */
+static unsigned group_endpoints(struct sio_hv *hv, uint16_t rid, uint16_t *out, unsigned max)
+{
+    const struct sio_pci_dev_info *d = sio_pci_enum_find(hv->pci, rid);
+    uint16_t all[MAX_GROUP];
+    unsigned n = sio_pci_enum_group(hv->pci, d->group, all, MAX_GROUP), k = 0;
+    if (n > MAX_GROUP)
+        n = MAX_GROUP;
+    for (unsigned i = 0; i < n; i++) {
+        const struct sio_pci_dev_info *m = sio_pci_enum_find(hv->pci, all[i]);
+        if (!m->bridge && k < max)
+            out[k++] = all[i];
+    }
+    return k;
+}
+
+/* Requester ids the IOMMU may see from these endpoints: each one's own and its DMA alias (as
+ * Linux's domain_context_mapping covers every alias), without duplicates. */
+static unsigned sids_of(struct sio_hv *hv, const uint16_t *eps, unsigned n, uint16_t *out)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const struct sio_pci_dev_info *d = sio_pci_enum_find(hv->pci, eps[i]);
+        uint16_t c[2] = {d->rid, d->dma_alias};
+        for (unsigned j = 0; j < 2; j++) {
+            int dup = 0;
+            for (unsigned x = 0; x < k; x++)
+                dup |= out[x] == c[j];
+            if (!dup)
+                out[k++] = c[j];
+        }
+    }
+    return k;
+}
+
+/* ---- the hypervisor ------------------------------------------------------------------------ */
+
+struct sio_hv *sio_hv_create(const struct sio_hv_config *cfg)
+{
+    if (!cfg || !cfg->mem || !cfg->pci || !cfg->table_size)
+        return NULL;
+    struct sio_hv *hv = calloc(1, sizeof(*hv));
+    if (!hv)
+        return NULL;
+    hv->cfg = *cfg;
+    hv->mem.ops = cfg->mem;
+    hv->mem.ctx = cfg->mem_ctx;
+    hv->pool = sio_pgpool_create(cfg->mem, cfg->mem_ctx, cfg->table_base, cfg->table_size);
+    hv->kind = calloc(NRID, 1);
+    hv->host_pt = calloc(NRID, 1);
+    hv->owner = calloc(NRID, sizeof(*hv->owner));
+    hv->pci = sio_pci_enumerate(cfg->pci, cfg->pci_ctx, cfg->segment,
+                                cfg->iommu ? SIO_ENUM_ENABLE_ACS : 0);
+    if (!hv->pool || !hv->kind || !hv->host_pt || !hv->owner || !hv->pci) {
+        sio_pci_enum_destroy(hv->pci);
+        sio_pgpool_destroy(hv->pool);
+        free(hv->kind);
+        free(hv->host_pt);
+        free(hv->owner);
+        free(hv);
+        return NULL;
+    }
+    pthread_mutex_init(&hv->lock, NULL);
+    return hv;
+}
+
+void sio_hv_destroy(struct sio_hv *hv)
+{
+    if (!hv)
+        return;
+    while (hv->vms)
+        sio_vm_destroy(hv->vms);
+    for (unsigned rid = 0; rid < NRID; rid++)
+        if (hv->kind[rid] == SIO_OWNER_HOST)
+            sio_hv_host_release(hv, (uint16_t)rid);
+    pthread_mutex_destroy(&hv->lock);
+    sio_pci_enum_destroy(hv->pci);
+    sio_pgpool_destroy(hv->pool);
+    free(hv->kind);
+    free(hv->host_pt);
+    free(hv->owner);
+    free(hv);
+}
+
+const char *sio_hv_last_error(struct sio_hv *hv)
+{
+    return hv->err;
+}
+
+const struct sio_pci_enum *sio_hv_pci(struct sio_hv *hv)
+{
+    return hv->pci;
+}
+
+int sio_hv_has_iommu(const struct sio_hv *hv)
+{
+    return hv->cfg.iommu != NULL;
+}
+
+int sio_hv_rescan(struct sio_hv *hv)
+{
+    pthread_mutex_lock(&hv->lock);
+    struct sio_pci_enum *e = sio_pci_enumerate(hv->cfg.pci, hv->cfg.pci_ctx, hv->cfg.segment,
+                                               hv->cfg.iommu ? SIO_ENUM_ENABLE_ACS : 0);
+    int rc = 0;
+    if (!e) {
+        rc = SIO_ENOMEM;
+    } else {
+        for (unsigned rid = 0; rid < NRID && !rc; rid++) {
+            if (hv->kind[rid] != SIO_OWNER_NONE && !sio_pci_enum_find(e, (uint16_t)rid)) {
+                char b[SIO_BDF_STRLEN], w[64];
+                rc = refuse(hv, SIO_EBUSY, "%s vanished while %s", bdf(hv, (uint16_t)rid, b),
+                            owner_words(hv, (uint16_t)rid, w, sizeof(w)));
+            }
+        }
+        if (rc) {
+            sio_pci_enum_destroy(e);
+        } else {
+            sio_pci_enum_destroy(hv->pci);
+            hv->pci = e;
+            ok(hv);
+        }
+    }
+    pthread_mutex_unlock(&hv->lock);
+    return rc;
+}
+
+enum sio_owner_kind sio_hv_owner(struct sio_hv *hv, uint16_t rid, struct sio_vm **vm)
+{
+    pthread_mutex_lock(&hv->lock);
+    enum sio_owner_kind k = (enum sio_owner_kind)hv->kind[rid];
+    if (vm)
+        *vm = k == SIO_OWNER_VM ? hv->owner[rid] : NULL;
+    pthread_mutex_unlock(&hv->lock);
+    return k;
+}
+
+int sio_hv_host_claim(struct sio_hv *hv, uint16_t rid, int passthrough)
+{
+    char b[SIO_BDF_STRLEN], w[64];
+    pthread_mutex_lock(&hv->lock);
+    int rc = 0;
+    const struct sio_pci_dev_info *d = sio_pci_enum_find(hv->pci, rid);
+    if (!d)
+        rc = refuse(hv, SIO_ENOENT, "no device %s", bdf(hv, rid, b));
+    else if (hv->kind[rid] == SIO_OWNER_VM)
+        rc =
+            refuse(hv, SIO_EOWNED, "%s is %s", bdf(hv, rid, b), owner_words(hv, rid, w, sizeof(w)));
+    else if (passthrough && !hv->cfg.iommu)
+        rc = refuse(hv, SIO_ENOTSUP, "no IOMMU: pass-through is all there is");
+    if (!rc && passthrough && !hv->host_pt[rid]) {
+        uint16_t sids[2];
+        unsigned n = sids_of(hv, &rid, 1, sids);
+        for (unsigned i = 0; i < n && !rc; i++) {
+            rc = sio_vtd_drv_passthrough(hv->cfg.iommu, sids[i]);
+            if (rc == SIO_EBUSY && sids[i] != rid)
+                rc = 0; /* an alias already in pass-through for a sibling behind the bridge */
+        }
+        if (rc)
+            refuse(hv, rc, "the IOMMU driver refused pass-through for %s: %s", bdf(hv, rid, b),
+                   sio_strerror(rc));
+        else
+            hv->host_pt[rid] = 1;
+    }
+    if (!rc) {
+        hv->kind[rid] = SIO_OWNER_HOST;
+        ok(hv);
+    }
+    pthread_mutex_unlock(&hv->lock);
+    return rc;
+}
+
+int sio_hv_host_release(struct sio_hv *hv, uint16_t rid)
+{
+    pthread_mutex_lock(&hv->lock);
+    int rc = 0;
+    if (hv->kind[rid] != SIO_OWNER_HOST) {
+        char b[SIO_BDF_STRLEN];
+        rc = refuse(hv, SIO_EPERM, "%s is not the host's", bdf(hv, rid, b));
+    } else {
+        if (hv->host_pt[rid] && hv->cfg.iommu) {
+            uint16_t sids[2];
+            unsigned n = sids_of(hv, &rid, 1, sids);
+            for (unsigned i = 0; i < n; i++) {
+                struct sio_domain *pt = sio_vtd_drv_device_domain(hv->cfg.iommu, sids[i]);
+                if (pt)
+                    sio_vtd_drv_detach(pt, sids[i]);
+            }
+        }
+        hv->host_pt[rid] = 0;
+        hv->kind[rid] = SIO_OWNER_NONE;
+        ok(hv);
+    }
+    pthread_mutex_unlock(&hv->lock);
+    return rc;
+}
+
+uint64_t sio_hv_host_irqs(struct sio_hv *hv)
+{
+    pthread_mutex_lock(&hv->lock);
+    uint64_t n = hv->host_irqs;
+    pthread_mutex_unlock(&hv->lock);
+    return n;
+}
+
+/* ---- VMs ---------------------------------------------------------------------------------- */
+
+struct sio_vm *sio_vm_create(struct sio_hv *hv, const struct sio_vm_config *cfg)
+{
+    struct sio_vm_config def = {"vm", 1, 0};
+    if (!cfg)
+        cfg = &def;
+    unsigned vcpus = cfg->vcpus ? cfg->vcpus : 1;
+    if (vcpus > MAX_VCPUS)
+        return NULL;
+    struct sio_vm *vm = calloc(1, sizeof(*vm));
+    if (!vm)
+        return NULL;
+    struct sio_p2m_config pc = {0};
+    pc.flags = cfg->p2m_flags;
+    vm->p2m = sio_p2m_create(hv->pool, &pc);
+    if (!vm->p2m) {
+        free(vm);
+        return NULL;
+    }
+    vm->hv = hv;
+    vm->vcpus = vcpus;
+    snprintf(vm->name, sizeof(vm->name), "%s", cfg->name ? cfg->name : "vm");
+    pthread_mutex_lock(&hv->lock);
+    vm->next = hv->vms;
+    hv->vms = vm;
+    pthread_mutex_unlock(&hv->lock);
+    return vm;
+}
+
+const char *sio_vm_name(const struct sio_vm *vm)
+{
+    return vm->name;
+}
+
+struct sio_p2m *sio_vm_p2m(struct sio_vm *vm)
+{
+    return vm->p2m;
+}
+
+struct sio_hv *sio_vm_hv(struct sio_vm *vm)
+{
+    return vm->hv;
+}
+
+/* Maps all of the VM's RAM into dom (GPA -> HPA, read/write). */
+static int map_all_ram(struct sio_vm *vm, struct sio_domain *dom)
+{
+    for (unsigned i = 0; i < vm->nram; i++) {
+        int rc = sio_vtd_drv_map(dom, vm->ram[i].gpa, vm->ram[i].hpa, vm->ram[i].size,
+                                 SIO_READ | SIO_WRITE);
+        if (rc) {
+            for (unsigned j = 0; j < i; j++)
+                sio_vtd_drv_unmap(dom, vm->ram[j].gpa, vm->ram[j].size);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void unmap_all_ram(struct sio_vm *vm, struct sio_domain *dom)
+{
+    for (unsigned i = 0; i < vm->nram; i++)
+        sio_vtd_drv_unmap(dom, vm->ram[i].gpa, vm->ram[i].size);
+}
+
+int sio_vm_add_ram(struct sio_vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size)
+{
+    struct sio_hv *hv = vm->hv;
+    if (!size || ((gpa | hpa | size) & (PG - 1)) || hpa + size < hpa || gpa + size < gpa)
+        return refuse(hv, SIO_EINVAL, "RAM must be 4 KiB aligned and non-empty");
+    pthread_mutex_lock(&hv->lock);
+    int rc = 0;
+    uint64_t tb = hv->cfg.table_base, te = tb + hv->cfg.table_size;
+    if (hpa < te && hpa + size > tb)
+        rc = refuse(hv, SIO_EOWNED,
+                    "host memory 0x%llx-0x%llx overlaps the hypervisor's table pages",
+                    (unsigned long long)hpa, (unsigned long long)(hpa + size - 1));
+    for (struct sio_vm *o = hv->vms; o && !rc; o = o->next) {
+        for (unsigned i = 0; i < o->nram && !rc; i++) {
+            const struct ram *r = &o->ram[i];
+            if (hpa < r->hpa + r->size && hpa + size > r->hpa)
+                rc = refuse(hv, SIO_EOWNED, "host memory 0x%llx-0x%llx is RAM of VM '%s'",
+                            (unsigned long long)hpa, (unsigned long long)(hpa + size - 1), o->name);
+        }
+    }
+    if (!rc && vm->nram == vm->capram) {
+        unsigned cap = vm->capram ? vm->capram * 2 : 4;
+        struct ram *n = realloc(vm->ram, cap * sizeof(*n));
+        if (!n)
+            rc = SIO_ENOMEM;
+        else {
+            vm->ram = n;
+            vm->capram = cap;
+        }
+    }
+    if (!rc) {
+        unsigned flags = sio_p2m_flags(vm->p2m);
+        int shared = (flags & SIO_P2M_VTD_SHARED) != 0;
+        rc = sio_p2m_map(vm->p2m, gpa, hpa, size, shared ? SIO_RW : SIO_RWX,
+                         shared ? SIO_MT_UC : SIO_MT_WB);
+        if (rc == SIO_EEXIST)
+            refuse(hv, rc, "GPA 0x%llx-0x%llx of VM '%s' is already in use",
+                   (unsigned long long)gpa, (unsigned long long)(gpa + size - 1), vm->name);
+        else if (rc)
+            refuse(hv, rc, "cannot map GPA 0x%llx in VM '%s': %s", (unsigned long long)gpa,
+                   vm->name, sio_strerror(rc));
+    }
+    if (!rc && vm->dom) {
+        rc = sio_vtd_drv_map(vm->dom, gpa, hpa, size, SIO_READ | SIO_WRITE);
+        if (rc) {
+            sio_p2m_unmap(vm->p2m, gpa, size);
+            refuse(hv, rc, "the IOMMU driver could not map the new RAM: %s", sio_strerror(rc));
+        }
+    }
+    if (!rc) {
+        vm->ram[vm->nram].gpa = gpa;
+        vm->ram[vm->nram].hpa = hpa;
+        vm->ram[vm->nram].size = size;
+        vm->nram++;
+        ok(hv);
+    }
+    pthread_mutex_unlock(&hv->lock);
+    return rc;
+}
+
+int sio_vm_read(struct sio_vm *vm, uint64_t gpa, void *buf, size_t len)
+{
+    return sio_p2m_read(vm->p2m, gpa, buf, len, NULL);
+}
+
+int sio_vm_write(struct sio_vm *vm, uint64_t gpa, const void *buf, size_t len)
+{
+    return sio_p2m_write(vm->p2m, gpa, buf, len, NULL);
+}
+
+/* ---- assignment --------------------------------------------------------------------------- */
+
+static struct iospace *find_ios(struct sio_vm *vm, uint16_t rid)
+{
+    for (struct iospace *s = vm->ios; s; s = s->next)
+        if (s->rid == rid)
+            return s;
+    return NULL;
+}
+
+/* Bus mastering, memory decoding and MSI off: a device given back cannot go on DMAing or
+ * interrupting with what its last owner programmed. */
+static void quiesce(struct sio_hv *hv, uint16_t rid)
+{
+    const struct sio_pci_cfg_ops *c = hv->cfg.pci;
+    uint32_t cmd = c->read(hv->cfg.pci_ctx, rid, SIO_PCI_COMMAND, 2);
+    c->write(hv->cfg.pci_ctx, rid, SIO_PCI_COMMAND,
+             cmd & ~(uint32_t)(SIO_PCI_CMD_MASTER | SIO_PCI_CMD_MEM), 2);
+    if (!(c->read(hv->cfg.pci_ctx, rid, SIO_PCI_STATUS, 2) & SIO_PCI_STATUS_CAPS))
+        return;
+    unsigned p = c->read(hv->cfg.pci_ctx, rid, SIO_PCI_CAP_PTR, 1) & 0xFC;
+    for (int guard = 0; p >= 0x40 && guard < 48; guard++) {
+        if (c->read(hv->cfg.pci_ctx, rid, p, 1) == SIO_PCI_CAP_ID_MSI) {
+            uint32_t f = c->read(hv->cfg.pci_ctx, rid, p + SIO_PCI_MSI_FLAGS, 2);
+            c->write(hv->cfg.pci_ctx, rid, p + SIO_PCI_MSI_FLAGS, f & ~1u, 2);
+            break;
+        }
+        p = c->read(hv->cfg.pci_ctx, rid, p + 1, 1) & 0xFC;
+    }
+}
+
+static void free_vm_domain(struct sio_vm *vm)
+{
+    if (!vm->dom)
+        return;
+    unmap_all_ram(vm, vm->dom);
+    sio_vtd_drv_domain_free(vm->dom);
+    vm->dom = NULL;
+}
+
+int sio_hv_assign(struct sio_vm *vm, uint16_t rid)
+{
+    struct sio_hv *hv = vm->hv;
+    char b[SIO_BDF_STRLEN], b2[SIO_BDF_STRLEN], w[64];
+    pthread_mutex_lock(&hv->lock);
+    int rc = 0;
+    const struct sio_pci_dev_info *d = sio_pci_enum_find(hv->pci, rid);
+    uint16_t eps[MAX_GROUP], sids[2 * MAX_GROUP];
+    unsigned neps = 0, nsids = 0;
+    if (!d)
+        rc = refuse(hv, SIO_ENOENT, "no device %s", bdf(hv, rid, b));
+    else if (d->bridge)
+        rc = refuse(hv, SIO_EINVAL, "%s is a bridge; bridges stay with the host", bdf(hv, rid, b));
+    else if (hv->kind[rid] == SIO_OWNER_VM && hv->owner[rid] == vm)
+        rc = refuse(hv, SIO_EEXIST, "%s is already assigned to VM '%s'", bdf(hv, rid, b), vm->name);
+    else if (hv->kind[rid] != SIO_OWNER_NONE)
+        rc =
+            refuse(hv, SIO_EOWNED, "%s is %s", bdf(hv, rid, b), owner_words(hv, rid, w, sizeof(w)));
+    if (!rc) {
+        neps = group_endpoints(hv, rid, eps, MAX_GROUP);
+        for (unsigned i = 0; i < neps && !rc; i++) {
+            uint16_t m = eps[i];
+            if (hv->kind[m] == SIO_OWNER_VM && hv->owner[m] != vm)
+                rc = refuse(hv, SIO_EOWNED, "%s shares IOMMU group %u with %s, which is %s",
+                            bdf(hv, rid, b), d->group, bdf(hv, m, b2),
+                            owner_words(hv, m, w, sizeof(w)));
+            else if (hv->kind[m] == SIO_OWNER_HOST)
+                rc = refuse(hv, SIO_EGROUP,
+                            "IOMMU group %u of %s is not viable: %s is in use by the host",
+                            d->group, bdf(hv, rid, b), bdf(hv, m, b2));
+        }
+    }
+    if (!rc && !hv->cfg.iommu && !(hv->cfg.flags & SIO_HV_UNSAFE_NOIOMMU))
+        rc = refuse(hv, SIO_ENOTSUP, "no IOMMU: %s could reach all of host memory from VM '%s'",
+                    bdf(hv, rid, b), vm->name);
+    int new_dom = 0;
+    if (!rc && hv->cfg.iommu) {
+        if (!vm->dom) {
+            vm->dom = sio_vtd_drv_domain_alloc(hv->cfg.iommu);
+            if (!vm->dom)
+                rc = refuse(hv, SIO_ENOMEM, "the IOMMU driver has no domain for VM '%s'", vm->name);
+            else if ((rc = map_all_ram(vm, vm->dom)) != 0) {
+                sio_vtd_drv_domain_free(vm->dom);
+                vm->dom = NULL;
+                refuse(hv, rc, "mapping VM '%s' RAM for its devices failed: %s", vm->name,
+                       sio_strerror(rc));
+            } else {
+                new_dom = 1;
+            }
+        }
+        nsids = rc ? 0 : sids_of(hv, eps, neps, sids);
+        for (unsigned i = 0; i < nsids && !rc; i++) {
+            rc = sio_vtd_drv_attach(vm->dom, sids[i]);
+            if (rc) {
+                refuse(hv, rc, "the IOMMU driver could not attach %s: %s", bdf(hv, sids[i], b),
+                       sio_strerror(rc));
+                for (unsigned j = 0; j < i; j++)
+                    sio_vtd_drv_detach(vm->dom, sids[j]);
+            }
+        }
+        if (rc && new_dom)
+            free_vm_domain(vm);
+    }
+    if (!rc) {
+        for (unsigned i = 0; i < neps; i++) {
+            hv->kind[eps[i]] = SIO_OWNER_VM;
+            hv->owner[eps[i]] = vm;
+        }
+        vm->ndev += neps;
+        vm->st.assigns++;
+        ok(hv);
+    }
+    pthread_mutex_unlock(&hv->lock);
+    return rc;
+}
+
+static void iospace_free(struct sio_vm *vm, struct iospace *s);
+
+/* With the lock held: give back rid's group. */
+static int deassign_locked(struct sio_vm *vm, uint16_t rid)
+{
+    struct sio_hv *hv = vm->hv;
+    char b[SIO_BDF_STRLEN], w[64];
+    if (hv->kind[rid] != SIO_OWNER_VM || hv->owner[rid] != vm)
+        return refuse(hv, SIO_EPERM, "%s is not VM '%s''s to give back: it is %s", bdf(hv, rid, b),
+                      vm->name, owner_words(hv, rid, w, sizeof(w)));
+    uint16_t eps[MAX_GROUP], sids[2 * MAX_GROUP];
+    unsigned neps = group_endpoints(hv, rid, eps, MAX_GROUP);
+    /* First make sure nothing the guest set up can still reach memory. */
+    for (unsigned i = 0; i < neps; i++)
+        quiesce(hv, eps[i]);
+    if (hv->cfg.iommu) {
+        for (unsigned i = 0; i < neps; i++) {
+            struct iospace *s = find_ios(vm, eps[i]);
+            if (s)
+                iospace_free(vm, s); /* detaches it from its I/O space */
+        }
+        /* Ids that went to an I/O space are no longer in the VM's domain: the driver refuses
+         * those detaches, harmlessly. */
+        unsigned nsids = sids_of(hv, eps, neps, sids);
+        for (unsigned i = 0; i < nsids && vm->dom; i++)
+            sio_vtd_drv_detach(vm->dom, sids[i]);
+    }
+    for (unsigned i = 0; i < neps; i++) {
+        hv->kind[eps[i]] = SIO_OWNER_NONE;
+        hv->owner[eps[i]] = NULL;
+    }
+    vm->ndev -= neps;
+    vm->st.deassigns++;
+    if (vm->ndev == 0)
+        free_vm_domain(vm);
+    return ok(hv);
+}
+
+int sio_hv_deassign(struct sio_vm *vm, uint16_t rid)
+{
+    pthread_mutex_lock(&vm->hv->lock);
+    int rc = deassign_locked(vm, rid);
+    pthread_mutex_unlock(&vm->hv->lock);
+    return rc;
+}
+
+unsigned sio_vm_devices(struct sio_vm *vm, uint16_t *rids, unsigned max)
+{
+    struct sio_hv *hv = vm->hv;
+    pthread_mutex_lock(&hv->lock);
+    unsigned n = 0;
+    for (unsigned rid = 0; rid < NRID; rid++) {
+        if (hv->kind[rid] == SIO_OWNER_VM && hv->owner[rid] == vm) {
+            if (n < max)
+                rids[n] = (uint16_t)rid;
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&hv->lock);
+    return n;
+}
+
+void sio_vm_destroy(struct sio_vm *vm)
+{
+    if (!vm)
+        return;
+    struct sio_hv *hv = vm->hv;
+    pthread_mutex_lock(&hv->lock);
+    for (unsigned rid = 0; rid < NRID; rid++)
+        if (hv->kind[rid] == SIO_OWNER_VM && hv->owner[rid] == vm)
+            deassign_locked(vm, (uint16_t)rid);
+    free_vm_domain(vm);
+    for (struct sio_vm **pp = &hv->vms; *pp; pp = &(*pp)->next) {
+        if (*pp == vm) {
+            *pp = vm->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&hv->lock);
+    sio_p2m_destroy(vm->p2m);
+    free(vm->ram);
+    free(vm);
+}
+
+void sio_vm_get_stats(struct sio_vm *vm, struct sio_vm_stats *out)
+{
+    pthread_mutex_lock(&vm->hv->lock);
+    *out = vm->st;
+    pthread_mutex_unlock(&vm->hv->lock);
+}
+
+/* ---- hypercalls --------------------------------------------------------------------------- */
+
+static void iospace_free(struct sio_vm *vm, struct iospace *s)
+{
+    struct sio_hv *hv = vm->hv;
+    uint16_t sids[2];
+    unsigned n = sids_of(hv, &s->rid, 1, sids);
+    for (unsigned i = 0; i < n; i++)
+        sio_vtd_drv_detach(s->dom, sids[i]); /* refused for an id never attached: fine */
+    for (unsigned i = 0; i < s->nmaps; i++)
+        sio_vtd_drv_unmap(s->dom, s->maps[i].bus, s->maps[i].size);
+    sio_vtd_drv_domain_free(s->dom);
+    for (struct iospace **pp = &vm->ios; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    }
+    free(s->maps);
+    free(s);
+}
+
+/* The host range of guest memory [gpa, gpa+size) if it lies in one RAM region of the VM. */
+static int guest_range(struct sio_vm *vm, uint64_t gpa, uint64_t size, uint64_t *hpa)
+{
+    for (unsigned i = 0; i < vm->nram; i++) {
+        const struct ram *r = &vm->ram[i];
+        if (gpa >= r->gpa && gpa - r->gpa < r->size && size <= r->size - (gpa - r->gpa)) {
+            *hpa = r->hpa + (gpa - r->gpa);
+            return 0;
+        }
+    }
+    return SIO_EPERM;
+}
+
+static long hc_locked(struct sio_vm *vm, const struct sio_hypercall *hc)
+{
+    struct sio_hv *hv = vm->hv;
+    char b[SIO_BDF_STRLEN], w[64];
+    if (hc->op == SIO_HC_IOMMU_DETECTED)
+        return ok(hv), hv->cfg.iommu ? 1 : 0;
+    if (hc->op < SIO_HC_IOSPACE_CREATE || hc->op > SIO_HC_UNMAP)
+        return refuse(hv, SIO_EINVAL, "unknown hypercall %u", hc->op);
+    uint16_t rid = hc->rid;
+    if (hv->kind[rid] != SIO_OWNER_VM || hv->owner[rid] != vm)
+        return refuse(hv, SIO_EOWNED, "VM '%s' does not own %s (it is %s)", vm->name,
+                      bdf(hv, rid, b), owner_words(hv, rid, w, sizeof(w)));
+    if (!hv->cfg.iommu)
+        return refuse(hv, SIO_ENOTSUP, "no IOMMU: there are no I/O spaces");
+    struct iospace *s = find_ios(vm, rid);
+    switch (hc->op) {
+    case SIO_HC_IOSPACE_CREATE: {
+        if (s)
+            return refuse(hv, SIO_EEXIST, "%s already has its own I/O space", bdf(hv, rid, b));
+        /* The space is per requester id: refuse when another endpoint carries the same. */
+        const struct sio_pci_dev_info *d = sio_pci_enum_find(hv->pci, rid);
+        uint16_t eps[MAX_GROUP];
+        unsigned neps = group_endpoints(hv, rid, eps, MAX_GROUP);
+        for (unsigned i = 0; i < neps; i++) {
+            const struct sio_pci_dev_info *m = sio_pci_enum_find(hv->pci, eps[i]);
+            if (eps[i] != rid && m->dma_alias == d->dma_alias)
+                return refuse(hv, SIO_EGROUP,
+                              "%s cannot have its own I/O space: its DMA carries the "
+                              "requester id of %s, as does %s's",
+                              bdf(hv, rid, b), bdf(hv, d->dma_alias, w), bdf(hv, eps[i], b));
+        }
+        s = calloc(1, sizeof(*s));
+        if (!s)
+            return SIO_ENOMEM;
+        s->rid = rid;
+        s->dom = sio_vtd_drv_domain_alloc(hv->cfg.iommu);
+        if (!s->dom) {
+            free(s);
+            return refuse(hv, SIO_ENOMEM, "the IOMMU driver has no domain left");
+        }
+        uint16_t sids[2];
+        unsigned n = sids_of(hv, &rid, 1, sids);
+        int rc = 0;
+        for (unsigned i = 0; i < n && !rc; i++) {
+            if (vm->dom)
+                sio_vtd_drv_detach(vm->dom, sids[i]);
+            rc = sio_vtd_drv_attach(s->dom, sids[i]);
+        }
+        s->next = vm->ios;
+        vm->ios = s;
+        if (rc) {
+            iospace_free(vm, s);
+            for (unsigned i = 0; i < n; i++)
+                sio_vtd_drv_attach(vm->dom, sids[i]);
+            return refuse(hv, rc, "attaching %s to its I/O space failed: %s", bdf(hv, rid, b),
+                          sio_strerror(rc));
+        }
+        return ok(hv);
+    }
+    case SIO_HC_IOSPACE_DESTROY: {
+        if (!s)
+            return refuse(hv, SIO_ENOENT, "%s has no I/O space of its own", bdf(hv, rid, b));
+        iospace_free(vm, s);
+        uint16_t sids[2];
+        unsigned n = sids_of(hv, &rid, 1, sids);
+        int rc = 0;
+        for (unsigned i = 0; i < n && vm->dom; i++) {
+            int r = sio_vtd_drv_attach(vm->dom, sids[i]);
+            if (r && !rc)
+                rc = r;
+        }
+        return rc ? refuse(hv, rc, "re-attaching %s failed", bdf(hv, rid, b)) : ok(hv);
+    }
+    case SIO_HC_MAP: {
+        if (!s)
+            return refuse(hv, SIO_ENOENT, "%s has no I/O space: create one first", bdf(hv, rid, b));
+        if (!hc->size || ((hc->bus_addr | hc->gpa | hc->size) & (PG - 1)) || !hc->perm ||
+            (hc->perm & ~(unsigned)(SIO_READ | SIO_WRITE)))
+            return refuse(hv, SIO_EINVAL, "map needs 4 KiB-aligned addresses and R/W perm");
+        uint64_t hpa;
+        if (guest_range(vm, hc->gpa, hc->size, &hpa))
+            return refuse(hv, SIO_EPERM, "GPA 0x%llx-0x%llx is not memory of VM '%s'",
+                          (unsigned long long)hc->gpa, (unsigned long long)(hc->gpa + hc->size - 1),
+                          vm->name);
+        for (unsigned i = 0; i < s->nmaps; i++)
+            if (hc->bus_addr < s->maps[i].bus + s->maps[i].size &&
+                hc->bus_addr + hc->size > s->maps[i].bus)
+                return refuse(hv, SIO_EEXIST, "bus address 0x%llx is already mapped",
+                              (unsigned long long)hc->bus_addr);
+        if (s->nmaps == s->capmaps) {
+            unsigned cap = s->capmaps ? s->capmaps * 2 : 8;
+            struct iomap *nm = realloc(s->maps, cap * sizeof(*nm));
+            if (!nm)
+                return SIO_ENOMEM;
+            s->maps = nm;
+            s->capmaps = cap;
+        }
+        int rc = sio_vtd_drv_map(s->dom, hc->bus_addr, hpa, hc->size, hc->perm);
+        if (rc)
+            return refuse(hv, rc, "the IOMMU driver refused the mapping: %s", sio_strerror(rc));
+        s->maps[s->nmaps].bus = hc->bus_addr;
+        s->maps[s->nmaps].size = hc->size;
+        s->nmaps++;
+        return ok(hv);
+    }
+    case SIO_HC_UNMAP: {
+        if (!s)
+            return refuse(hv, SIO_ENOENT, "%s has no I/O space", bdf(hv, rid, b));
+        for (unsigned i = 0; i < s->nmaps; i++) {
+            if (s->maps[i].bus == hc->bus_addr && s->maps[i].size == hc->size) {
+                int rc = sio_vtd_drv_unmap(s->dom, hc->bus_addr, hc->size);
+                s->maps[i] = s->maps[--s->nmaps];
+                return rc ? refuse(hv, rc, "unmap failed: %s", sio_strerror(rc)) : ok(hv);
+            }
+        }
+        return refuse(hv, SIO_ENOTMAPPED,
+                      "bus address 0x%llx (+0x%llx) is not a mapping %s has made",
+                      (unsigned long long)hc->bus_addr, (unsigned long long)hc->size, vm->name);
+    }
+    default:
+        return refuse(hv, SIO_EINVAL, "unknown hypercall %u", hc->op);
+    }
+}
+
+long sio_hv_hypercall(struct sio_vm *caller, const struct sio_hypercall *hc)
+{
+    struct sio_hv *hv = caller->hv;
+    pthread_mutex_lock(&hv->lock);
+    caller->st.hypercalls++;
+    long rc = hc ? hc_locked(caller, hc) : refuse(hv, SIO_EINVAL, "no hypercall");
+    if (rc < 0) {
+        caller->st.hc_refused++;
+        if (-rc < 32)
+            caller->st.hc_refused_by_err[-rc]++;
+    }
+    pthread_mutex_unlock(&hv->lock);
+    return rc;
+}
+
+/* ---- interrupts --------------------------------------------------------------------------- */
+
+int sio_hv_deliver_irq(struct sio_hv *hv, uint16_t rid, const struct sio_irq *irq)
+{
+    pthread_mutex_lock(&hv->lock);
+    int rc = 0;
+    if (hv->kind[rid] == SIO_OWNER_VM) {
+        struct sio_vm *vm = hv->owner[rid];
+        unsigned vcpu = irq->dest % vm->vcpus;
+        vm->st.irqs++;
+        vm->st.irqs_per_vcpu[vcpu]++;
+        vm->st.last_vector = irq->vector;
+        vm->st.last_vcpu = vcpu;
+    } else {
+        hv->host_irqs++;
+        rc = hv->kind[rid] == SIO_OWNER_HOST ? 0 : SIO_ENOENT;
+    }
+    pthread_mutex_unlock(&hv->lock);
+    return rc;
+}
+
+void sio_hv_irq_sink(void *ctx, uint16_t rid, const struct sio_irq *irq)
+{
+    sio_hv_deliver_irq(ctx, rid, irq);
+}
