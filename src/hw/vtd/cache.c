@@ -80,17 +80,24 @@ static unsigned tag_level(const struct vtd_cache *c, uint64_t tag)
     return (unsigned)(tag & c->level_mask);
 }
 
-void vtd_cache_insert(struct vtd_cache *c, uint64_t tag, uint64_t data, unsigned level,
-                      const _Atomic uint64_t *inv_gen, uint64_t gen)
+static void level_add(struct vtd_cache *c, uint64_t tag, int delta)
 {
-    (void)level;
+    unsigned l = tag_level(c, tag);
+    if (l >= 2)
+        atomic_fetch_add_explicit(&c->nlevel[l], (uint32_t)delta, memory_order_relaxed);
+}
+
+int vtd_cache_insert(struct vtd_cache *c, uint64_t tag, uint64_t data,
+                     const _Atomic uint64_t *inv_gen, uint64_t gen)
+{
+    int evicted = 0;
     if (!c->nsets)
-        return;
+        return 0;
     struct vtd_set *s = &c->sets[vtd_cache_index(c, tag)];
     uint64_t q = set_lock(s);
     if (atomic_load_explicit(inv_gen, memory_order_acquire) != gen) {
         set_unlock(s, q); /* an invalidation ran during the walk: keep nothing */
-        return;
+        return 0;
     }
     unsigned way = c->ways, empty = c->ways;
     for (unsigned w = 0; w < c->ways; w++) {
@@ -109,18 +116,15 @@ void vtd_cache_insert(struct vtd_cache *c, uint64_t tag, uint64_t data, unsigned
             uint64_t h = atomic_load_explicit(&s->hand, memory_order_relaxed);
             way = (unsigned)(h % c->ways);
             atomic_store_explicit(&s->hand, h + 1, memory_order_relaxed);
-            uint64_t victim = atomic_load_explicit(&s->tag[way], memory_order_relaxed);
-            if (c->level_mask)
-                atomic_fetch_sub_explicit(&c->nlevel[tag_level(c, victim)], 1,
-                                          memory_order_relaxed);
-            atomic_fetch_add_explicit(&c->evictions, 1, memory_order_relaxed);
+            level_add(c, atomic_load_explicit(&s->tag[way], memory_order_relaxed), -1);
+            evicted = 1;
         }
-        if (c->level_mask)
-            atomic_fetch_add_explicit(&c->nlevel[tag_level(c, tag)], 1, memory_order_relaxed);
+        level_add(c, tag, 1);
     }
     atomic_store_explicit(&s->data[way], data, memory_order_relaxed);
     atomic_store_explicit(&s->tag[way], tag, memory_order_relaxed);
     set_unlock(s, q);
+    return evicted;
 }
 
 static void set_invalidate(struct vtd_cache *c, struct vtd_set *s, vtd_cache_match_fn match,
@@ -133,8 +137,7 @@ static void set_invalidate(struct vtd_cache *c, struct vtd_set *s, vtd_cache_mat
             (match && !match(t, atomic_load_explicit(&s->data[w], memory_order_relaxed), arg)))
             continue;
         atomic_store_explicit(&s->tag[w], 0, memory_order_relaxed);
-        if (c->level_mask)
-            atomic_fetch_sub_explicit(&c->nlevel[tag_level(c, t)], 1, memory_order_relaxed);
+        level_add(c, t, -1);
     }
     set_unlock(s, q);
 }

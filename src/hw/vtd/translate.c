@@ -152,12 +152,15 @@ static void ctx_unpack(uint64_t d, struct vtd_ctx *c)
     c->slptptr = sio_get64(d, VTD_CCD_SLPT) << 12;
 }
 
-/* The context for sid through the context cache. */
-static int ctx_get(struct sio_vtd *u, uint16_t sid, struct vtd_ctx *c, uint64_t gen)
+/* The context for sid through the context cache (fast_cd: what the fast path found there). */
+static int ctx_get(struct sio_vtd *u, struct vtd_stripe *st, uint16_t sid, struct vtd_ctx *c,
+                   uint64_t gen, const uint64_t *fast_cd)
 {
     uint64_t d;
-    if (vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &d)) {
-        VTD_COUNT(u, ctx_hits_slow);
+    if (fast_cd || vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &d)) {
+        if (fast_cd)
+            d = *fast_cd;
+        VTD_SCOUNT(st, ctx_hits_slow);
         if (sio_get64(d, VTD_CCD_FAULT)) {
             c->fpd = (uint8_t)sio_get64(d, VTD_CCD_FPD);
             return (int)sio_get64(d, VTD_CCD_FR);
@@ -165,17 +168,20 @@ static int ctx_get(struct sio_vtd *u, uint16_t sid, struct vtd_ctx *c, uint64_t 
         ctx_unpack(d, c);
         return 0;
     }
-    VTD_COUNT(u, ctx_misses);
+    VTD_SCOUNT(st, ctx_misses);
     int fr = ctx_fetch(u, sid, c, NULL);
     if (!fr) {
-        vtd_cache_insert(&u->ctxc, VTD_CC_TAG(sid), ctx_pack(c), 0, &u->inv_gen, gen);
+        d = ctx_pack(c);
     } else if (fr == SIO_VTD_FR_CTX_NP && u->cm) {
         /* CM=1: a not-present context entry may be cached (VT-d 7). */
         d = sio_set64(0, VTD_CCD_FAULT, 1);
         d = sio_set64(d, VTD_CCD_FR, (uint64_t)fr);
         d = sio_set64(d, VTD_CCD_FPD, c->fpd);
-        vtd_cache_insert(&u->ctxc, VTD_CC_TAG(sid), d, 0, &u->inv_gen, gen);
+    } else {
+        return fr;
     }
+    if (vtd_cache_insert(&u->ctxc, VTD_CC_TAG(sid), d, &u->inv_gen, gen))
+        VTD_SCOUNT(st, ctx_evictions);
     return fr;
 }
 
@@ -207,8 +213,8 @@ struct walk_out {
 static const char *const level_name[6] = {"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
 
 /* Second-level walk (VT-d 2) for a TT=00 context. Returns 0 or the fault reason. */
-static int sl_walk(struct sio_vtd *u, const struct vtd_ctx *c, uint64_t iova, unsigned access,
-                   struct walk_out *o, uint64_t gen, struct trace *t)
+static int sl_walk(struct sio_vtd *u, struct vtd_stripe *st, const struct vtd_ctx *c, uint64_t iova,
+                   unsigned access, struct walk_out *o, uint64_t gen, struct trace *t)
 {
     unsigned levels = sio_vtd_aw_levels(c->aw);
     unsigned level = levels, perm = 3;
@@ -228,12 +234,12 @@ static int sl_walk(struct sio_vtd *u, const struct vtd_ctx *c, uint64_t iova, un
             }
         }
         if (hit)
-            VTD_COUNT(u, psc_hits);
+            VTD_SCOUNT(st, psc_hits);
         else
-            VTD_COUNT(u, psc_misses);
+            VTD_SCOUNT(st, psc_misses);
     }
     if (!t)
-        VTD_COUNT(u, walks);
+        VTD_SCOUNT(st, walks);
     for (;; level--) {
         unsigned idx = sio_vtd_sl_index(iova, level);
         uint64_t ea = table + 8ULL * idx, e;
@@ -248,8 +254,9 @@ static int sl_walk(struct sio_vtd *u, const struct vtd_ctx *c, uint64_t iova, un
                leaf && level > 1 ? " PS" : "", (unsigned long long)(e & VTD_ADDR_MASK));
         if (!SL_PERM(e)) {
             /* Not present (VT-d 2): a permission fault. CM=1 may cache it (as a 4K entry). */
-            if (u->cm && !t)
-                vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(c->did, iova, 1), 0, 1, &u->inv_gen, gen);
+            if (u->cm && !t &&
+                vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(c->did, iova, 1), 0, &u->inv_gen, gen))
+                VTD_SCOUNT(st, iotlb_evictions);
             return perm_fault(access, 0);
         }
         if (e & u->rsvd[level][leaf])
@@ -261,26 +268,23 @@ static int sl_walk(struct sio_vtd *u, const struct vtd_ctx *c, uint64_t iova, un
             o->pa = e & VTD_ADDR_MASK & ~(sio_vtd_level_size(level) - 1);
             o->level = level;
             o->perm = perm;
-            if (!t && perm)
-                vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(c->did, iova, level), o->pa | perm, level,
-                                 &u->inv_gen, gen);
+            if (!t && perm &&
+                vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(c->did, iova, level), o->pa | perm,
+                                 &u->inv_gen, gen))
+                VTD_SCOUNT(st, iotlb_evictions);
             if (!perm_ok(u, access, perm))
                 return perm_fault(access, perm);
             return 0;
         }
         table = e & VTD_ADDR_MASK;
-        if (!t && perm)
-            vtd_cache_insert(&u->psc, vtd_psc_tag(c->did, iova, level), table | perm, level,
-                             &u->inv_gen, gen);
+        if (!t && perm && u->psc.nsets &&
+            vtd_cache_insert(&u->psc, vtd_psc_tag(c->did, iova, level), table | perm, &u->inv_gen,
+                             gen))
+            VTD_SCOUNT(st, psc_evictions);
     }
 }
 
 /* ---- translate ------------------------------------------------------------------------------ */
-
-static inline unsigned stripe_of(uint16_t sid)
-{
-    return (unsigned)(((uint32_t)sid * 0x9E37u) >> 12) & (VTD_STRIPES - 1);
-}
 
 static inline int xlate_pass(struct sio_xlate *out, uint64_t iova)
 {
@@ -332,24 +336,26 @@ static int fault(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access
     return fr;
 }
 
-/* Everything but the IOTLB-hit fast path. */
-static int xlate_slow(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access,
-                      struct sio_xlate *out)
+/* Everything but the fast path. fast_cd: the context-cache entry the fast path found (TE was
+ * on then), or NULL. */
+static __attribute__((noinline)) int xlate_slow(struct sio_vtd *u, struct vtd_stripe *st,
+                                                uint16_t sid, uint64_t iova, unsigned access,
+                                                struct sio_xlate *out, const uint64_t *fast_cd)
 {
-    VTD_COUNT(u, translations_slow);
-    if (!atomic_load_explicit(&u->te, memory_order_acquire)) {
-        VTD_COUNT(u, passthrough_slow);
+    VTD_SCOUNT(st, translations_slow);
+    if (!fast_cd && !atomic_load_explicit(&u->te, memory_order_acquire)) {
+        VTD_SCOUNT(st, passthrough_slow);
         return xlate_pass(out, iova);
     }
     uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
     struct vtd_ctx c;
-    int fr = ctx_get(u, sid, &c, gen);
+    int fr = ctx_get(u, st, sid, &c, gen, fast_cd);
     if (fr)
         return fault(u, sid, iova, access, fr, c.fpd, out);
     if (access & ACCESS_AT) /* no device-TLB context can exist without DT */
         return fault(u, sid, iova, access, SIO_VTD_FR_BLOCKED, c.fpd, out);
     if (c.tt == SIO_VTD_TT_PASSTHROUGH) {
-        VTD_COUNT(u, passthrough_slow);
+        VTD_SCOUNT(st, passthrough_slow);
         return xlate_pass(out, iova);
     }
     unsigned width = sio_vtd_aw_bits(c.aw) < u->mgaw ? sio_vtd_aw_bits(c.aw) : u->mgaw;
@@ -359,18 +365,18 @@ static int xlate_slow(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned a
     unsigned level;
     if (iotlb_lookup(u, c.did, iova, &d, &level)) {
         if (perm_ok(u, access, SL_PERM(d))) {
-            VTD_COUNT(u, hits_slow);
+            VTD_SCOUNT(st, hits_slow);
             xlate_out(out, d & VTD_ADDR_MASK, level, SL_PERM(d), iova);
             return 0;
         }
         if (u->cm) { /* CM=1: the cached entry (or cached not-present) is final */
-            VTD_COUNT(u, hits_slow);
+            VTD_SCOUNT(st, hits_slow);
             return fault(u, sid, iova, access, perm_fault(access, SL_PERM(d)), c.fpd, out);
         }
     }
-    VTD_COUNT(u, iotlb_misses);
+    VTD_SCOUNT(st, iotlb_misses);
     struct walk_out w;
-    fr = sl_walk(u, &c, iova, access, &w, gen, NULL);
+    fr = sl_walk(u, st, &c, iova, access, &w, gen, NULL);
     if (fr)
         return fault(u, sid, iova, access, fr, c.fpd, out);
     xlate_out(out, w.pa, w.level, w.perm, iova);
@@ -378,31 +384,36 @@ static int xlate_slow(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned a
 }
 
 /* The fast path: TE on, context cached (TT=00 or 10), IOTLB hit with enough permission. No
- * lock, no allocation, no shared write but the source-id's hit counter. */
-static inline int xlate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access,
-                        struct sio_xlate *out)
+ * lock, no allocation, no locked instruction, no shared write but the stripe's counter. */
+static inline __attribute__((always_inline)) int
+xlate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access, struct sio_xlate *out)
 {
     uint64_t cd, d;
-    if (__builtin_expect(
-            !(access & ~ACCESS_RW) && atomic_load_explicit(&u->te, memory_order_acquire), 1) &&
-        vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &cd) && !(cd & 1)) {
-        unsigned tt = (unsigned)sio_get64(cd, VTD_CCD_TT);
-        if (tt == SIO_VTD_TT_PASSTHROUGH) {
-            vtd_stripe_inc(&u->stripe[stripe_of(sid)].passthrough);
-            return xlate_pass(out, iova);
+    struct vtd_stripe *st = vtd_stripe_of(u->stripe, sid);
+    if (__builtin_expect(!(access & ~ACCESS_RW), 1) &&
+        atomic_load_explicit(&u->te, memory_order_acquire)) {
+        if (!vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &cd))
+            return xlate_slow(u, st, sid, iova, access, out, NULL);
+        if (__builtin_expect(!(cd & 1), 1)) {
+            unsigned tt = (unsigned)sio_get64(cd, VTD_CCD_TT);
+            if (tt == SIO_VTD_TT_PASSTHROUGH) {
+                VTD_SCOUNT(st, passthrough);
+                return xlate_pass(out, iova);
+            }
+            unsigned agaw = 30 + 9 * (unsigned)sio_get64(cd, VTD_CCD_AW);
+            unsigned width = agaw < u->mgaw ? agaw : u->mgaw;
+            uint16_t did = (uint16_t)sio_get64(cd, VTD_CCD_DID);
+            unsigned level;
+            if (!(iova >> width) && iotlb_lookup(u, did, iova, &d, &level) &&
+                (SL_PERM(d) & access) == access) {
+                VTD_SCOUNT(st, hits);
+                xlate_out(out, d & VTD_ADDR_MASK, level, SL_PERM(d), iova);
+                return 0;
+            }
         }
-        unsigned agaw = sio_vtd_aw_bits((unsigned)sio_get64(cd, VTD_CCD_AW));
-        unsigned width = agaw < u->mgaw ? agaw : u->mgaw;
-        uint16_t did = (uint16_t)sio_get64(cd, VTD_CCD_DID);
-        unsigned level;
-        if (!(iova >> width) && iotlb_lookup(u, did, iova, &d, &level) &&
-            (SL_PERM(d) & access) == access) {
-            vtd_stripe_inc(&u->stripe[stripe_of(sid)].hits);
-            xlate_out(out, d & VTD_ADDR_MASK, level, SL_PERM(d), iova);
-            return 0;
-        }
+        return xlate_slow(u, st, sid, iova, access, out, &cd);
     }
-    return xlate_slow(u, sid, iova, access, out);
+    return xlate_slow(u, st, sid, iova, access, out, NULL);
 }
 
 int sio_vtd_translate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access,
@@ -479,7 +490,7 @@ int sio_vtd_walk_dump(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned a
         if (width < 64 && (iova >> width))
             fr = SIO_VTD_FR_ADDR_BEYOND;
         else
-            fr = sl_walk(u, &c, iova, access | (rw ? 0 : SIO_READ), &w, 0, t);
+            fr = sl_walk(u, u->stripe, &c, iova, access | (rw ? 0 : SIO_READ), &w, 0, t);
     }
     if (fr) {
         int q = sio_vtd_fault_qualified((unsigned)fr);

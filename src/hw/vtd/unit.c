@@ -247,15 +247,13 @@ void sio_vtd_reset(struct sio_vtd *u)
     vtd_cache_clear(&u->iotlb);
     vtd_cache_clear(&u->psc);
     for (unsigned i = 0; i < VTD_STRIPES; i++) {
-        atomic_store(&u->stripe[i].hits, 0);
-        atomic_store(&u->stripe[i].passthrough, 0);
+#define VTD_STRIPE_ZERO_(n) atomic_store(&u->stripe[i].n, 0);
+        VTD_STRIPE_COUNTERS(VTD_STRIPE_ZERO_)
+#undef VTD_STRIPE_ZERO_
     }
 #define VTD_CTR_ZERO_(n) atomic_store(&u->ctr.n, 0);
     VTD_COUNTERS(VTD_CTR_ZERO_)
 #undef VTD_CTR_ZERO_
-    atomic_store(&u->ctxc.evictions, 0);
-    atomic_store(&u->iotlb.evictions, 0);
-    atomic_store(&u->psc.evictions, 0);
     for (const struct vtd_module *const *m = vtd_modules; *m; m++)
         if ((*m)->reset && (u->features & (*m)->features))
             (*m)->reset(u);
@@ -319,21 +317,26 @@ int sio_vtd_msi(struct sio_vtd *u, uint16_t sid, uint64_t addr, uint32_t data, s
 void sio_vtd_get_stats(struct sio_vtd *u, struct sio_vtd_stats *s)
 {
     memset(s, 0, sizeof(*s));
-    uint64_t hits = 0, pass = 0;
+    struct {
+#define VTD_STRIPE_SUM_FIELD_(n) uint64_t n;
+        VTD_STRIPE_COUNTERS(VTD_STRIPE_SUM_FIELD_)
+#undef VTD_STRIPE_SUM_FIELD_
+    } t = {0};
     for (unsigned i = 0; i < VTD_STRIPES; i++) {
-        hits += atomic_load_explicit(&u->stripe[i].hits, memory_order_relaxed);
-        pass += atomic_load_explicit(&u->stripe[i].passthrough, memory_order_relaxed);
+#define VTD_STRIPE_SUM_(n) t.n += atomic_load_explicit(&u->stripe[i].n, memory_order_relaxed);
+        VTD_STRIPE_COUNTERS(VTD_STRIPE_SUM_)
+#undef VTD_STRIPE_SUM_
     }
 #define L(n) atomic_load_explicit(&u->ctr.n, memory_order_relaxed)
-    s->translations = hits + pass + L(translations_slow);
-    s->passthrough = pass + L(passthrough_slow);
-    s->iotlb_hits = hits + L(hits_slow);
-    s->iotlb_misses = L(iotlb_misses);
-    s->ctx_hits = hits + pass + L(ctx_hits_slow);
-    s->ctx_misses = L(ctx_misses);
-    s->psc_hits = L(psc_hits);
-    s->psc_misses = L(psc_misses);
-    s->walks = L(walks);
+    s->translations = t.hits + t.passthrough + t.translations_slow;
+    s->passthrough = t.passthrough + t.passthrough_slow;
+    s->iotlb_hits = t.hits + t.hits_slow;
+    s->iotlb_misses = t.iotlb_misses;
+    s->ctx_hits = t.hits + t.passthrough + t.ctx_hits_slow;
+    s->ctx_misses = t.ctx_misses;
+    s->psc_hits = t.psc_hits;
+    s->psc_misses = t.psc_misses;
+    s->walks = t.walks;
     s->faults = L(faults);
     s->faults_recorded = L(faults_recorded);
     s->faults_fpd = L(faults_fpd);
@@ -348,9 +351,9 @@ void sio_vtd_get_stats(struct sio_vtd *u, struct sio_vtd_stats *s)
     s->inv_rejected = L(inv_rejected);
     s->wbf = L(wbf);
 #undef L
-    s->iotlb_evictions = atomic_load_explicit(&u->iotlb.evictions, memory_order_relaxed);
-    s->ctx_evictions = atomic_load_explicit(&u->ctxc.evictions, memory_order_relaxed);
-    s->psc_evictions = atomic_load_explicit(&u->psc.evictions, memory_order_relaxed);
+    s->iotlb_evictions = t.iotlb_evictions;
+    s->ctx_evictions = t.ctx_evictions;
+    s->psc_evictions = t.psc_evictions;
     s->iotlb_capacity = vtd_cache_capacity(&u->iotlb);
     s->ctx_capacity = vtd_cache_capacity(&u->ctxc);
     s->psc_capacity = vtd_cache_capacity(&u->psc);

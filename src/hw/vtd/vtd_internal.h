@@ -153,9 +153,9 @@ struct vtd_cache {
     uint32_t nsets; /* 0: cache not built */
     uint32_t ways;
     uint64_t level_mask; /* tag bits holding the entry's level (0: no level accounting) */
-    _Atomic uint64_t evictions;
-    /* Entries per level currently present (IOTLB: levels 1-3; PSC: 2-5), so a lookup can skip
-     * levels that hold nothing. Never too low while an entry of that level exists. */
+    /* Entries per level >= 2 currently present (IOTLB: 2M/1G; PSC: 2-5), so a lookup can
+     * skip levels that hold nothing. Never too low while an entry of that level exists.
+     * Level 1 is not counted (4K entries are always looked for). */
     _Atomic uint32_t nlevel[6];
 };
 
@@ -193,10 +193,10 @@ static inline int vtd_cache_lookup(const struct vtd_cache *c, uint64_t tag, uint
         /* A writer was inside the set: look again. */
     }
 }
-/* Insert or replace (tag, data) unless an invalidation ran since *gen was read. level is
- * counted in nlevel[]. */
-void vtd_cache_insert(struct vtd_cache *c, uint64_t tag, uint64_t data, unsigned level,
-                      const _Atomic uint64_t *inv_gen, uint64_t gen);
+/* Insert or replace (tag, data) unless an invalidation ran since *gen was read. Returns 1
+ * when another entry was evicted to make room. */
+int vtd_cache_insert(struct vtd_cache *c, uint64_t tag, uint64_t data,
+                     const _Atomic uint64_t *inv_gen, uint64_t gen);
 /* Remove every entry for which match(tag, data, arg) is true. */
 typedef int (*vtd_cache_match_fn)(uint64_t tag, uint64_t data, const void *arg);
 void vtd_cache_invalidate(struct vtd_cache *c, vtd_cache_match_fn match, const void *arg);
@@ -248,34 +248,48 @@ struct vtd_ctx {
 
 /* ---- counters ------------------------------------------------------------------------------- */
 
-/* Hot counters are striped by source-id so device threads do not share a cache line;
- * updated with relaxed atomics. */
+/* Translation-path counters are striped by source-id, so device threads do not share a
+ * cache line, and are bumped without a locked instruction (vtd_stripe_inc). Rare events
+ * (faults, invalidations) use plain atomic adds in struct vtd_counters. */
 #define VTD_STRIPES 16
+#define VTD_STRIPE_COUNTERS(X)                                                                     \
+    X(hits)              /* IOTLB hits on the fast path (each also a context hit) */               \
+    X(passthrough)       /* TE=0 / TT=10 answered on the fast path */                              \
+    X(translations_slow) /* requests that left the fast path */                                    \
+    X(hits_slow)         /* ... and were answered by the IOTLB after all */                        \
+    X(passthrough_slow)                                                                            \
+    X(ctx_hits_slow)                                                                               \
+    X(ctx_misses) X(iotlb_misses) X(psc_hits) X(psc_misses) X(walks) X(iotlb_evictions)            \
+        X(ctx_evictions) X(psc_evictions)
 struct vtd_stripe {
-    _Atomic uint64_t hits;        /* IOTLB hits (each also a context-cache hit) */
-    _Atomic uint64_t passthrough; /* TE=0 / TT=10 answered from the context cache */
+#define VTD_STRIPE_FIELD_(n) _Atomic uint64_t n;
+    VTD_STRIPE_COUNTERS(VTD_STRIPE_FIELD_)
+#undef VTD_STRIPE_FIELD_
 } __attribute__((aligned(64)));
+static inline void vtd_stripe_inc(_Atomic uint64_t *c)
+{
+    /* Not an RMW: a relaxed load/store pair (no bus lock). Two threads on the same stripe at
+     * the same instant may lose a count; nothing else can. */
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+#define VTD_SCOUNT(st, n) vtd_stripe_inc(&(st)->n)
+static inline struct vtd_stripe *vtd_stripe_of(struct vtd_stripe *stripes, uint16_t sid)
+{
+    return &stripes[((uint32_t)sid * 0x9E37u >> 12) & (VTD_STRIPES - 1)];
+}
 
 #define VTD_COUNTERS(X)                                                                            \
-    X(iotlb_misses)                                                                                \
-    X(ctx_hits_slow)                                                                               \
-    X(ctx_misses) X(psc_hits) X(psc_misses) X(walks) X(faults) X(faults_recorded) X(faults_fpd)    \
-        X(faults_overflow) X(fault_events) X(inv_ctx_global) X(inv_ctx_domain) X(inv_ctx_device)   \
-            X(inv_iotlb_global) X(inv_iotlb_domain) X(inv_iotlb_page) X(inv_rejected) X(wbf)       \
-                X(passthrough_slow) X(translations_slow) X(hits_slow)
+    X(faults)                                                                                      \
+    X(faults_recorded) X(faults_fpd) X(faults_overflow) X(fault_events) X(inv_ctx_global)          \
+        X(inv_ctx_domain) X(inv_ctx_device) X(inv_iotlb_global) X(inv_iotlb_domain)                \
+            X(inv_iotlb_page) X(inv_rejected) X(wbf)
 struct vtd_counters {
 #define VTD_CTR_FIELD_(n) _Atomic uint64_t n;
     VTD_COUNTERS(VTD_CTR_FIELD_)
 #undef VTD_CTR_FIELD_
 };
 #define VTD_COUNT(u, n) atomic_fetch_add_explicit(&(u)->ctr.n, 1, memory_order_relaxed)
-static inline void vtd_stripe_inc(_Atomic uint64_t *c)
-{
-    /* Not an RMW: a plain load/store pair (no bus lock). Two threads on the same source-id at
-     * the same instant may lose a count; nothing else can. */
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-}
 
 /* ---- modules (issue 4 and later) ------------------------------------------------------------ */
 
