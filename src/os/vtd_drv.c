@@ -767,16 +767,29 @@ int sio_vtd_drv_unmap(struct sio_domain *dom, uint64_t iova, uint64_t size)
     struct sio_vtd_drv *d = dom->drv;
     struct vtd_freelist fl = {0};
     uint64_t fs = UINT64_MAX, fe = 0;
+    int strict = atomic_load_explicit(&dom->strict, memory_order_relaxed);
     pthread_mutex_lock(&dom->lock);
     int rc = vtd_pt_unmap(dom, iova, size, &fl, &fs, &fe);
-    pthread_mutex_unlock(&dom->lock);
     if (fe <= fs) { /* nothing was cleared */
+        pthread_mutex_unlock(&dom->lock);
         vtd_freelist_release(d, &fl);
         return rc;
     }
-    if (atomic_load_explicit(&dom->strict, memory_order_relaxed)) {
+    /* A table this unmap unlinked may sit in the unit's paging-structure cache. Until that is
+     * invalidated, a new table linked at the same place would be shadowed by the stale one
+     * (CM=0 gives no invalidation for not-present -> present): so the invalidation (strict)
+     * or the queueing that makes the next table allocation flush first (lazy) happens before
+     * another map can take the domain lock. With only leaves cleared, nothing another thread
+     * may map can be shadowed (its IOVAs are not the ones being unmapped). */
+    int hold = fl.n != 0;
+    if (!hold)
+        pthread_mutex_unlock(&dom->lock);
+    int r;
+    if (strict) {
         /* IH=1 only when no table page went away (VT-d 5: PDE caches may then be kept). */
-        int r = vtd_inv_iotlb_range(d, dom->did, fs, fe - fs, fl.n == 0);
+        r = vtd_inv_iotlb_range(d, dom->did, fs, fe - fs, fl.n == 0);
+        if (hold)
+            pthread_mutex_unlock(&dom->lock);
         if (r) {
             /* The unit may still hold the old translation: keep the pages and the range. */
             sio_logf(SIO_LOG_ERR, "DMAR: domain %u: unmap invalidation failed; range held",
@@ -789,7 +802,9 @@ int sio_vtd_drv_unmap(struct sio_domain *dom, uint64_t iova, uint64_t size)
             dom->release(dom->release_ctx, iova, size);
         return rc;
     }
-    int r = vtd_fq_push(dom, iova, size, &fl);
+    r = vtd_fq_push(dom, iova, size, &fl);
+    if (hold)
+        pthread_mutex_unlock(&dom->lock);
     return rc ? rc : r;
 }
 
