@@ -18,6 +18,7 @@ struct cli_command {
 #define CLI_COMMANDS(X)                                                                            \
     X(demo, "run the main story: two VMs, an assigned NIC, an attack the IOMMU stops")             \
     X(dmar, "decode an ACPI DMAR or IVRS table as iasl does (and --json)")                       \
+    X(host, "is this machine ready for device passthrough? (VT-d/AMD-Vi, kernel, groups)")      \
     X(bench, "run benchmarks and print ns/op (and --json)")
 
 #define CLI_DECLARE_(name, summary) int cli_cmd_##name(int argc, char **argv);
