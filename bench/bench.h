@@ -38,7 +38,8 @@ void bench_extra(struct bench_result *r, const char *name, double value);
     X(translate_mt1, "VT-d: IOTLB-hit translations on 1 thread (ns per translation)")              \
     X(translate_mt2, "VT-d: IOTLB-hit translations on 2 threads (ns per translation, total)")      \
     X(dma1500_vtd_hit, "VT-d: a 1500-byte device write through the unit, IOTLB hit")               \
-    X(dma1500_nommu, "the same 1500-byte write straight to pmem")
+    X(dma1500_nommu, "the same 1500-byte write straight to pmem")                                  \
+    X(assign_4g_2m, "hv: assign a device to a VM with 4 GiB mapped with 2 MiB pages (time)")
 
 /* Ratios the issues set targets for: R(numerator, denominator, limit, "what it means").
  * The bench prints numerator/denominator and whether it is within the limit. */
