@@ -53,6 +53,28 @@ assert len(ivhd) >= 4, len(ivhd)
 assert all("Device Entries" in s for s in ivhd)
 PY
 
+# --platform: the units in Linux's lookup order (INCLUDE_PCI_ALL last), RMRRs, ATS.
+expect_status 0 "$SIO" dmar --platform "$ACPI/dmar_apple_macbookpro14_3_andd.dat"
+expect_grep out '^  dmar0   segment 0, registers 0xfed90000 \(4 KB\)$'
+expect_grep out '^  dmar1   segment 0, registers 0xfed91000 \(4 KB\), INCLUDE_PCI_ALL'
+expect_grep out 'scope: IOAPIC 2=f0:1f.0 HPET 0=00:1f.0 ACPI 1=00:15.0'
+expect_grep out '^  0x7b800000-0x7fffffff \(73728 KB\)  00:02.0$'
+expect_status 0 "$SIO" dmar --platform "$ACPI/dmar_samsung_960qha_lnl_satc.dat"
+expect_grep out '^  SATC segment 0, ATC_REQUIRED: 00:02.0 00:05.0 00:0b.0$'
+expect_status 0 "$SIO" dmar --platform --json "$ACPI/dmar_dell_precision_t5810_hswep.dat"
+python3 - "$TMPD/out" <<'PY' && passes=$((passes + 1)) || { echo "FAIL: bad platform JSON"; fails=$((fails + 1)); }
+import json, sys
+d = json.load(open(sys.argv[1]))
+u = d["units"]
+assert [x["include_pci_all"] for x in u] == [False, True], u
+assert u[0]["register_base"] > 0 and u[0]["scopes"][0]["path"] == "00:1b.0"
+assert d["interrupt_remapping"] is True and d["x2apic_opt_out"] is True
+assert d["ats"][0]["kind"] == "ATSR" and d["rmrrs"][0]["scopes"]
+PY
+expect_status 2 "$SIO" dmar --platform "$ACPI/ivrs_supermicro_h8dgu_sr5690.dat"
+expect_lines err 1
+expect_grep err '\-\-platform needs a DMAR table'
+
 # Malformed: one line with the offset and the problem, exit 1.
 cp "$ACPI/dmar_apple_macbookpro14_3_andd.dat" "$TMPD/bad.dat"
 printf '\x00\x00' | dd of="$TMPD/bad.dat" bs=1 seek=50 conv=notrunc 2>/dev/null

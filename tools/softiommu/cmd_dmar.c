@@ -161,16 +161,178 @@ static void print_notes(const struct sio_acpi_note *notes, size_t n)
         printf("%snote: [%03" PRIX32 "h] %s\n", i ? "" : "\n", notes[i].offset, notes[i].msg);
 }
 
+/* ---- --platform: what a kernel does with the DMAR ---- */
+
+/* "00:1c.7/00.0": start bus, then each hop. */
+static void scope_str(const struct sio_dmar_scope *sc, char *buf, size_t n)
+{
+    size_t k = (size_t)snprintf(buf, n, "%02x:", sc->bus);
+    for (unsigned h = 0; h < sc->npath && k < n; h++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%02x.%x", h ? "/" : "", sc->path[h].dev,
+                              sc->path[h].fn);
+}
+
+static const char *scope_kind(unsigned t)
+{
+    static const char *const k[] = {"?", "", "bridge ", "IOAPIC ", "HPET ", "ACPI "};
+    return t < 6 ? k[t] : "? ";
+}
+
+static void scopes_str(const struct sio_dmar_struct *s, char *buf, size_t n)
+{
+    size_t k = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < s->nscopes && k + 1 < n; i++) {
+        const struct sio_dmar_scope *sc = &s->scopes[i];
+        char one[600];
+        scope_str(sc, one, sizeof(one));
+        if (sc->type == SIO_DMAR_SCOPE_IOAPIC || sc->type == SIO_DMAR_SCOPE_HPET ||
+            sc->type == SIO_DMAR_SCOPE_NAMESPACE)
+            k += (size_t)snprintf(buf + k, n - k, "%s%s%u=%s", k ? " " : "", scope_kind(sc->type),
+                                  sc->enum_id, one);
+        else
+            k +=
+                (size_t)snprintf(buf + k, n - k, "%s%s%s", k ? " " : "", scope_kind(sc->type), one);
+    }
+}
+
+static json_object *jscopes(const struct sio_dmar_struct *s)
+{
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < s->nscopes; i++) {
+        char one[600];
+        scope_str(&s->scopes[i], one, sizeof(one));
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "type",
+                               json_object_new_string(sio_dmar_scope_type_name(s->scopes[i].type)));
+        json_object_object_add(o, "path", json_object_new_string(one));
+        if (s->scopes[i].type >= SIO_DMAR_SCOPE_IOAPIC)
+            json_object_object_add(o, "id", json_object_new_int(s->scopes[i].enum_id));
+        json_object_array_add(arr, o);
+    }
+    return arr;
+}
+
+static int print_platform(const struct sio_dmar *d, int json)
+{
+    struct sio_dmar_platform *p;
+    if (sio_dmar_platform_create(d, NULL, 0, &p))
+        return SIO_ENOMEM;
+    json_object *root = json ? json_object_new_object() : NULL, *units = NULL, *rmrrs = NULL,
+                *ats = NULL;
+    char buf[4096];
+    if (json) {
+        json_object_object_add(root, "haw_bits", json_object_new_int((int)sio_dmar_haw_bits(d)));
+        json_object_object_add(root, "interrupt_remapping",
+                               json_object_new_boolean(d->flags & SIO_DMAR_INTR_REMAP));
+        json_object_object_add(root, "x2apic_opt_out",
+                               json_object_new_boolean(d->flags & SIO_DMAR_X2APIC_OPT_OUT));
+        json_object_object_add(
+            root, "dma_ctrl_platform_opt_in",
+            json_object_new_boolean(d->flags & SIO_DMAR_DMA_CTRL_PLATFORM_OPT_IN));
+        units = json_object_new_array();
+        rmrrs = json_object_new_array();
+        ats = json_object_new_array();
+    } else {
+        printf("host address width %u bits; interrupt remapping %s%s%s\n", sio_dmar_haw_bits(d),
+               (d->flags & SIO_DMAR_INTR_REMAP) ? "yes" : "no",
+               (d->flags & SIO_DMAR_X2APIC_OPT_OUT) ? "; x2APIC opt-out" : "",
+               (d->flags & SIO_DMAR_DMA_CTRL_PLATFORM_OPT_IN) ? "; DMA control opt-in" : "");
+        printf("\nremapping units, in the order Linux looks a device up (INCLUDE_PCI_ALL last):\n");
+    }
+    for (size_t i = 0; i < sio_dmar_platform_nunits(p); i++) {
+        const struct sio_dmar_unit *u = sio_dmar_platform_unit(p, i);
+        scopes_str(u->drhd, buf, sizeof(buf));
+        if (json) {
+            json_object *o = json_object_new_object();
+            char name[16];
+            snprintf(name, sizeof(name), "dmar%u", u->seq);
+            json_object_object_add(o, "name", json_object_new_string(name));
+            json_object_object_add(o, "segment", json_object_new_int(u->segment));
+            json_object_object_add(o, "register_base", json_object_new_uint64(u->reg_base));
+            json_object_object_add(o, "register_size", json_object_new_uint64(u->reg_size));
+            json_object_object_add(o, "include_pci_all", json_object_new_boolean(u->include_all));
+            json_object_object_add(o, "scopes", jscopes(u->drhd));
+            json_object_array_add(units, o);
+        } else {
+            printf("  dmar%-3u segment %u, registers 0x%" PRIx64 " (%" PRIu64 " KB)%s%s%s\n",
+                   u->seq, u->segment, u->reg_base, u->reg_size >> 10,
+                   u->include_all ? ", INCLUDE_PCI_ALL: every device no other unit claims" : "",
+                   buf[0] ? "\n           scope: " : "", buf);
+        }
+    }
+    for (size_t i = 0; i < d->nst; i++) {
+        const struct sio_dmar_struct *s = &d->st[i];
+        if (s->type != SIO_DMAR_RMRR)
+            continue;
+        scopes_str(s, buf, sizeof(buf));
+        if (json) {
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "segment", json_object_new_int(s->segment));
+            json_object_object_add(o, "base", json_object_new_uint64(s->base));
+            json_object_object_add(o, "limit", json_object_new_uint64(s->limit));
+            json_object_object_add(o, "scopes", jscopes(s));
+            json_object_array_add(rmrrs, o);
+        } else {
+            if (!rmrrs) {
+                printf("\nreserved memory (RMRR), identity-mapped for the devices named:\n");
+                rmrrs = (json_object *)1; /* printed the heading */
+            }
+            printf("  0x%08" PRIx64 "-0x%08" PRIx64 " (%" PRIu64 " KB)  %s\n", s->base, s->limit,
+                   s->limit >= s->base ? (s->limit - s->base + 1) >> 10 : 0, buf);
+        }
+    }
+    int any_ats = 0;
+    for (size_t i = 0; i < d->nst; i++) {
+        const struct sio_dmar_struct *s = &d->st[i];
+        if (s->type != SIO_DMAR_ATSR && s->type != SIO_DMAR_SATC)
+            continue;
+        scopes_str(s, buf, sizeof(buf));
+        const char *what = s->type == SIO_DMAR_ATSR ? "ATSR" : "SATC";
+        int all = s->type == SIO_DMAR_ATSR && (s->flags & SIO_ATSR_ALL_PORTS);
+        int req = s->type == SIO_DMAR_SATC && (s->flags & SIO_SATC_ATC_REQUIRED);
+        if (json) {
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "kind", json_object_new_string(what));
+            json_object_object_add(o, "segment", json_object_new_int(s->segment));
+            json_object_object_add(o, "all_ports", json_object_new_boolean(all));
+            json_object_object_add(o, "atc_required", json_object_new_boolean(req));
+            json_object_object_add(o, "scopes", jscopes(s));
+            json_object_array_add(ats, o);
+        } else {
+            if (!any_ats)
+                printf("\nATS (devices whose ATS the OS may enable):\n");
+            printf("  %s segment %u%s%s: %s\n", what, s->segment, all ? ", ALL_PORTS" : "",
+                   req ? ", ATC_REQUIRED" : "", buf[0] ? buf : "(no scope)");
+        }
+        any_ats = 1;
+    }
+    if (json) {
+        json_object_object_add(root, "units", units);
+        json_object_object_add(root, "rmrrs", rmrrs);
+        json_object_object_add(root, "ats", ats);
+        printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+                                                                JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(root);
+    } else if (sio_dmar_platform_unresolved(p)) {
+        printf("\n%zu scope path(s) cross bridges: their buses come from config space\n",
+               sio_dmar_platform_unresolved(p));
+    }
+    sio_dmar_platform_destroy(p);
+    return 0;
+}
+
 static const struct option dmar_opts[] = {
     {"help", no_argument, NULL, 'h'},
     {"json", no_argument, NULL, 'j'},
     {"ignore-checksum", no_argument, NULL, 'c'},
+    {"platform", no_argument, NULL, 'p'},
     {NULL, 0, NULL, 0},
 };
 
 static void usage(void)
 {
-    printf("usage: softiommu dmar [--json] [--ignore-checksum] FILE\n\n"
+    printf("usage: softiommu dmar [--json] [--ignore-checksum] [--platform] FILE\n\n"
            "Decode an ACPI DMAR (Intel VT-d) or IVRS (AMD-Vi) table: which one is decided by\n"
            "the table's signature, so IVRS files are accepted too. Fields are printed with the\n"
            "names and value format `iasl -d` uses; --json prints the same fields as JSON (one\n"
@@ -183,14 +345,16 @@ static void usage(void)
            "or a file from `acpidump -b`; '-' reads standard input.\n\n"
            "options:\n"
            "  --json             JSON instead of iasl text\n"
-           "  --ignore-checksum  decode a table whose checksum is wrong (noted, not refused)\n");
+           "  --ignore-checksum  decode a table whose checksum is wrong (noted, not refused)\n"
+           "  --platform         (DMAR) what a kernel makes of it instead of the fields: units\n"
+           "                     in lookup order with their scopes, RMRRs, ATSR/SATC\n");
 }
 
 int cli_cmd_dmar(int argc, char **argv)
 {
-    int c, json = 0;
+    int c, json = 0, platform = 0;
     unsigned flags = 0;
-    while ((c = cli_getopt("dmar", argc, argv, "hjc", dmar_opts)) != -1) {
+    while ((c = cli_getopt("dmar", argc, argv, "hjcp", dmar_opts)) != -1) {
         if (c == '?')
             return CLI_USAGE;
         if (c == 'h') {
@@ -201,6 +365,8 @@ int cli_cmd_dmar(int argc, char **argv)
             json = 1;
         if (c == 'c')
             flags |= SIO_ACPI_IGNORE_CHECKSUM;
+        if (c == 'p')
+            platform = 1;
     }
     if (optind >= argc)
         return cli_usage_error("dmar", "missing FILE (see 'softiommu dmar --help')");
@@ -241,7 +407,19 @@ int cli_cmd_dmar(int argc, char **argv)
         return cli_fail("dmar", "%s: offset 0x%" PRIX32 ": %s", path, err.offset, err.msg);
     }
 
-    if (json) {
+    if (platform) {
+        if (!d) {
+            sio_ivrs_free(v);
+            free(buf);
+            return cli_usage_error("dmar", "--platform needs a DMAR table, %s is %s", path,
+                                   kind == SIO_ACPI_IVRS ? "an IVRS" : "not one");
+        }
+        rc = print_platform(d, json);
+        if (!rc)
+            print_notes(json ? NULL : notes, json ? 0 : nnotes);
+        err.offset = 0;
+        snprintf(err.msg, sizeof(err.msg), "%s", sio_strerror(rc));
+    } else if (json) {
         struct jbuild jb = {json_object_new_object(),
                             json_object_new_array(),
                             NULL,
