@@ -33,8 +33,8 @@ void bench_extra(struct bench_result *r, const char *name, double value);
 #define BENCH_LIST(X)                                                                              \
     X(memcpy4k, "copy 4 KiB between two pmem pages through the contract's read/write")             \
     X(translate_hit, "VT-d: one translation answered by the IOTLB")                                \
-    X(translate_walk4,                                                                             \
-      "VT-d: IOTLB miss, 4-level walk (tables warm, paging-structure caches off)")                 \
+    X(translate_walk4, "VT-d: IOTLB miss, 4-level walk (tables, paging-structure caches warm)")    \
+    X(translate_walk4_nopsc, "VT-d: IOTLB miss, 4-level walk with all four levels from memory")    \
     X(translate_mt1, "VT-d: IOTLB-hit translations on 1 thread (ns per translation)")              \
     X(translate_mt2, "VT-d: IOTLB-hit translations on 2 threads (ns per translation, total)")      \
     X(dma1500_vtd_hit, "VT-d: a 1500-byte device write through the unit, IOTLB hit")               \

@@ -1,19 +1,23 @@
 /* The unit's caches (VT-d 7): context cache, IOTLB and paging-structure caches, all built on
  * one set-associative structure, and the invalidations that empty them (VT-d 5).
  *
- * Each cache has a fixed number of sets of VTD_WAYS entries; a set is one cache line holding a
- * sequence counter, the tags and the data words. Lookups take no lock and write nothing: they
- * read the counter, the tags and data, and the counter again (a seqlock), retrying when a
+ * Each cache has a power-of-two number of sets of VTD_WAYS entries (so a cache configured for
+ * N entries holds VTD_WAYS * 2^k <= N, as sio_vtd_get_stats reports); a set is one cache line
+ * holding a sequence counter, the tags and the data words. Lookups take no lock and write nothing:
+ * they read the counter, the tags and data, and the counter again (a seqlock), retrying when a
  * writer was inside. Writers (inserts after a walk, invalidations) own a set by moving its
  * counter to an odd value with a compare-and-swap. When a set is full the oldest-inserted way
  * is replaced (FIFO, one hand per set): one entry is evicted, never the whole cache.
  *
  * Stale inserts: a walk that started before an invalidation must not leave its (possibly
- * stale) result behind after the invalidation completed. Every invalidation bumps
- * u->inv_gen before it visits any set; an insert compares the generation it read before
- * walking with the current one while it owns the set, and gives up when they differ. Because
- * an invalidation owns every set it examines in turn, an insert into a set either happens
- * before the invalidation visits it (and is removed) or sees the new generation. */
+ * stale) result behind once the invalidation has completed. Every invalidation bumps
+ * u->inv_gen (seq_cst) before it looks at any set; an insert takes its set (a seq_cst CAS
+ * that makes the counter odd) and then reads the generation (seq_cst), giving up if it moved
+ * since the walk began. An invalidation reads each set lock-free (counter, tags, counter) and
+ * takes it only when the set is being written or holds an entry to remove. By the seq_cst
+ * order, either the insert sees the new generation, or the invalidation sees the set odd or
+ * the new tag, takes the set and removes the entry; readers never see a set while it is odd.
+ */
 #include "vtd_internal.h"
 
 #include <softiommu/err.h>
@@ -31,8 +35,12 @@ int vtd_cache_init(struct vtd_cache *c, unsigned entries, uint64_t level_mask)
         return 0;
     if (entries == 0 || entries > VTD_CACHE_MAX)
         return SIO_EINVAL;
+    /* The largest power-of-two number of sets that fits: capacity <= entries. */
     c->ways = entries < VTD_WAYS ? entries : VTD_WAYS;
-    c->nsets = entries / c->ways;
+    c->nsets = 1;
+    while (c->nsets * 2 <= entries / c->ways)
+        c->nsets *= 2;
+    c->mask = c->nsets - 1;
     c->sets = aligned_alloc(64, (size_t)c->nsets * sizeof(struct vtd_set));
     if (!c->sets) {
         c->nsets = 0;
@@ -59,7 +67,7 @@ static uint64_t set_lock(struct vtd_set *s)
     for (;;) {
         uint64_t q = atomic_load_explicit(&s->seq, memory_order_relaxed);
         if (!(q & 1) && atomic_compare_exchange_weak_explicit(
-                            &s->seq, &q, q + 1, memory_order_acquire, memory_order_relaxed)) {
+                            &s->seq, &q, q + 1, memory_order_seq_cst, memory_order_relaxed)) {
             /* Readers that see any store below also see the odd counter. */
             atomic_thread_fence(memory_order_release);
             return q;
@@ -95,7 +103,7 @@ int vtd_cache_insert(struct vtd_cache *c, uint64_t tag, uint64_t data,
         return 0;
     struct vtd_set *s = &c->sets[vtd_cache_index(c, tag)];
     uint64_t q = set_lock(s);
-    if (atomic_load_explicit(inv_gen, memory_order_acquire) != gen) {
+    if (atomic_load_explicit(inv_gen, memory_order_seq_cst) != gen) {
         set_unlock(s, q); /* an invalidation ran during the walk: keep nothing */
         return 0;
     }
@@ -127,9 +135,28 @@ int vtd_cache_insert(struct vtd_cache *c, uint64_t tag, uint64_t data,
     return evicted;
 }
 
+/* Does the set hold something to remove? Read lock-free; a set being written counts as yes. */
+static int set_wants(const struct vtd_cache *c, struct vtd_set *s, vtd_cache_match_fn match,
+                     const void *arg)
+{
+    uint64_t s1 = atomic_load_explicit(&s->seq, memory_order_seq_cst);
+    if (s1 & 1)
+        return 1;
+    int want = 0;
+    for (unsigned w = 0; w < c->ways && !want; w++) {
+        uint64_t t = atomic_load_explicit(&s->tag[w], memory_order_relaxed);
+        if (t && (!match || match(t, atomic_load_explicit(&s->data[w], memory_order_relaxed), arg)))
+            want = 1;
+    }
+    atomic_thread_fence(memory_order_acquire);
+    return want || atomic_load_explicit(&s->seq, memory_order_relaxed) != s1;
+}
+
 static void set_invalidate(struct vtd_cache *c, struct vtd_set *s, vtd_cache_match_fn match,
                            const void *arg)
 {
+    if (!set_wants(c, s, match, arg))
+        return;
     uint64_t q = set_lock(s);
     for (unsigned w = 0; w < c->ways; w++) {
         uint64_t t = atomic_load_explicit(&s->tag[w], memory_order_relaxed);
@@ -215,49 +242,55 @@ unsigned vtd_inv_context(struct sio_vtd *u, unsigned gran, uint16_t did, uint16_
 struct range_arg {
     uint16_t did;
     uint64_t first, last; /* inclusive byte range */
-    int psc;              /* tag format */
 };
 
-static int match_did(uint64_t tag, uint64_t data, const void *arg)
+/* IOTLB entries by the domain-id they were filled under. */
+static int iotlb_match_did(uint64_t tag, uint64_t data, const void *arg)
 {
-    (void)data;
-    const struct range_arg *a = arg;
-    unsigned did = a->psc ? (unsigned)((tag >> 3) & 0xffff) : (unsigned)((tag >> 2) & 0xffff);
-    return did == a->did;
+    (void)tag;
+    return vtd_iotlb_did(data) == ((const struct range_arg *)arg)->did;
 }
 
-static int match_range(uint64_t tag, uint64_t data, const void *arg)
+static int overlaps(uint64_t pfx, unsigned level, const struct range_arg *a)
 {
-    const struct range_arg *a = arg;
-    if (!match_did(tag, data, arg))
-        return 0;
-    unsigned level = a->psc ? (unsigned)(tag & 7) : (unsigned)(tag & 3);
-    uint64_t pfx = a->psc ? tag >> 19 : tag >> 18;
-    unsigned shift = 12 + 9 * (level - 1);
-    uint64_t start = pfx << shift, end = start + (sio_vtd_level_size(level) - 1);
+    uint64_t start = pfx << (12 + 9 * (level - 1));
+    uint64_t end = start + (sio_vtd_level_size(level) - 1);
     return start <= a->last && end >= a->first;
 }
 
-/* Drop the entries of one domain overlapping [first, last] at levels lo..hi. Small ranges
- * visit only the sets their tags map to; large ones scan the cache. */
-static void inv_range(struct vtd_cache *c, int psc, uint16_t did, uint64_t first, uint64_t last,
-                      unsigned lo, unsigned hi)
+static int iotlb_match_range(uint64_t tag, uint64_t data, const void *arg)
 {
-    struct range_arg a = {did, first, last, psc};
+    return iotlb_match_did(tag, data, arg) && overlaps(tag >> 19, (unsigned)(tag & 3), arg);
+}
+
+static int psc_match_did(uint64_t tag, uint64_t data, const void *arg)
+{
+    (void)data;
+    return ((tag >> 3) & 0xffff) == ((const struct range_arg *)arg)->did;
+}
+
+static int psc_match_range(uint64_t tag, uint64_t data, const void *arg)
+{
+    return psc_match_did(tag, data, arg) && overlaps(tag >> 19, (unsigned)(tag & 7), arg);
+}
+
+/* Paging-structure entries of one domain overlapping [first, last]: small ranges visit only
+ * the sets their tags map to; large ones scan the cache. */
+static void psc_inv_range(struct vtd_cache *c, const struct range_arg *a)
+{
     uint64_t total = 0;
-    for (unsigned l = lo; l <= hi; l++) {
+    for (unsigned l = 2; l <= 5; l++) {
         unsigned shift = 12 + 9 * (l - 1);
-        total += (last >> shift) - (first >> shift) + 1;
+        total += (a->last >> shift) - (a->first >> shift) + 1;
     }
     if (total > c->nsets / 4 + 8) {
-        vtd_cache_invalidate(c, match_range, &a);
+        vtd_cache_invalidate(c, psc_match_range, a);
         return;
     }
-    for (unsigned l = lo; l <= hi; l++) {
+    for (unsigned l = 2; l <= 5; l++) {
         unsigned shift = 12 + 9 * (l - 1);
-        for (uint64_t p = first >> shift; p <= last >> shift; p++) {
-            uint64_t tag =
-                psc ? vtd_psc_tag(did, p << shift, l) : vtd_iotlb_tag(did, p << shift, l);
+        for (uint64_t p = a->first >> shift; p <= a->last >> shift; p++) {
+            uint64_t tag = vtd_psc_tag(a->did, p << shift, l);
             vtd_cache_invalidate_set(c, tag, match_tag, &tag);
         }
     }
@@ -280,10 +313,9 @@ unsigned vtd_inv_iotlb(struct sio_vtd *u, unsigned gran, uint16_t did, uint64_t 
         return SIO_VTD_IOTLB_GLOBAL;
     }
     if (gran == SIO_VTD_IOTLB_DOMAIN) {
-        struct range_arg a = {did, 0, ~0ULL, 0};
-        vtd_cache_invalidate(&u->iotlb, match_did, &a);
-        a.psc = 1;
-        vtd_cache_invalidate(&u->psc, match_did, &a);
+        struct range_arg a = {did, 0, ~0ULL};
+        vtd_cache_invalidate(&u->iotlb, iotlb_match_did, &a);
+        vtd_cache_invalidate(&u->psc, psc_match_did, &a);
         VTD_COUNT(u, inv_iotlb_domain);
         return SIO_VTD_IOTLB_DOMAIN;
     }
@@ -291,10 +323,10 @@ unsigned vtd_inv_iotlb(struct sio_vtd *u, unsigned gran, uint16_t did, uint64_t 
      * the naturally aligned block containing addr goes. Superpage entries overlapping it go
      * too; the paging-structure entries above it unless IH=1 (only leaves changed). */
     uint64_t size = 4096ULL << am;
-    uint64_t first = addr & ~(size - 1), last = first + size - 1;
-    inv_range(&u->iotlb, 0, did, first, last, 1, 3);
+    struct range_arg a = {did, addr & ~(size - 1), (addr & ~(size - 1)) + size - 1};
+    vtd_cache_invalidate(&u->iotlb, iotlb_match_range, &a);
     if (!ih)
-        inv_range(&u->psc, 1, did, first, last, 2, 5);
+        psc_inv_range(&u->psc, &a);
     VTD_COUNT(u, inv_iotlb_page);
     return SIO_VTD_IOTLB_PAGE;
 }

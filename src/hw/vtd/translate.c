@@ -54,6 +54,13 @@ static void tracef(struct trace *t, const char *fmt, ...)
         t->pos = (t->pos + (size_t)n < t->len) ? t->pos + (size_t)n : t->len - 1;
 }
 
+/* Trace arguments are only evaluated when tracing, so the real walk pays nothing. */
+#define TRACE(t, ...)                                                                              \
+    do {                                                                                           \
+        if (t)                                                                                     \
+            tracef(t, __VA_ARGS__);                                                                \
+    } while (0)
+
 static const char *perm_str(unsigned p)
 {
     static const char *const s[] = {"--", "R-", "-W", "RW"};
@@ -80,7 +87,8 @@ static int read128(struct sio_vtd *u, uint64_t pa, struct sio_u128 *v)
 
 /* Root and context entry for sid, from memory (VT-d 2). Returns 0 or the fault reason; c->fpd
  * is valid whenever the context entry was read. */
-static int ctx_fetch(struct sio_vtd *u, uint16_t sid, struct vtd_ctx *c, struct trace *t)
+static inline __attribute__((always_inline)) int ctx_fetch(struct sio_vtd *u, uint16_t sid,
+                                                           struct vtd_ctx *c, struct trace *t)
 {
     uint64_t rta = atomic_load_explicit(&u->root, memory_order_acquire);
     struct sio_u128 re, ce;
@@ -88,20 +96,20 @@ static int ctx_fetch(struct sio_vtd *u, uint16_t sid, struct vtd_ctx *c, struct 
     c->fpd = 0;
     uint64_t ra = rta + 16ULL * sio_sid_bus(sid);
     if (read128(u, ra, &re)) {
-        tracef(t, "  root[%02x] @0x%llx: not readable\n", sio_sid_bus(sid), (unsigned long long)ra);
+        TRACE(t, "  root[%02x] @0x%llx: not readable\n", sio_sid_bus(sid), (unsigned long long)ra);
         return SIO_VTD_FR_ROOT_FETCH;
     }
-    tracef(t, "  root[%02x] @0x%llx: 0x%016llx 0x%016llx P=%u CTP=0x%llx\n", sio_sid_bus(sid),
-           (unsigned long long)ra, (unsigned long long)re.hi, (unsigned long long)re.lo,
-           (unsigned)(re.lo & 1), (unsigned long long)(re.lo & sio_mask64(63, 12)));
+    TRACE(t, "  root[%02x] @0x%llx: 0x%016llx 0x%016llx P=%u CTP=0x%llx\n", sio_sid_bus(sid),
+          (unsigned long long)ra, (unsigned long long)re.hi, (unsigned long long)re.lo,
+          (unsigned)(re.lo & 1), (unsigned long long)(re.lo & sio_mask64(63, 12)));
     if (!sio_get128(re, SIO_VTD_ROOT_P))
         return SIO_VTD_FR_ROOT_NP;
     if ((re.lo & (SIO_VTD_ROOT_RSVD_LO | (sio_mask64(63, 12) & ~hawm))) || re.hi)
         return SIO_VTD_FR_ROOT_RSVD;
     uint64_t ca = (re.lo & sio_mask64(63, 12)) + 16ULL * sio_sid_devfn(sid);
     if (read128(u, ca, &ce)) {
-        tracef(t, "  context[%02x] @0x%llx: not readable\n", sio_sid_devfn(sid),
-               (unsigned long long)ca);
+        TRACE(t, "  context[%02x] @0x%llx: not readable\n", sio_sid_devfn(sid),
+              (unsigned long long)ca);
         return SIO_VTD_FR_CTX_FETCH;
     }
     c->fpd = (uint8_t)sio_get128(ce, SIO_VTD_CTX_FPD);
@@ -109,12 +117,12 @@ static int ctx_fetch(struct sio_vtd *u, uint16_t sid, struct vtd_ctx *c, struct 
     c->aw = (uint8_t)sio_get128(ce, SIO_VTD_CTX_AW);
     c->did = (uint16_t)sio_get128(ce, SIO_VTD_CTX_DID);
     c->slptptr = ce.lo & sio_mask64(63, 12);
-    tracef(t,
-           "  context[%02x] @0x%llx: 0x%016llx 0x%016llx P=%u FPD=%u TT=%u AW=%u DID=%u "
-           "SLPTPTR=0x%llx\n",
-           sio_sid_devfn(sid), (unsigned long long)ca, (unsigned long long)ce.hi,
-           (unsigned long long)ce.lo, (unsigned)(ce.lo & 1), c->fpd, c->tt, c->aw, c->did,
-           (unsigned long long)c->slptptr);
+    TRACE(t,
+          "  context[%02x] @0x%llx: 0x%016llx 0x%016llx P=%u FPD=%u TT=%u AW=%u DID=%u "
+          "SLPTPTR=0x%llx\n",
+          sio_sid_devfn(sid), (unsigned long long)ca, (unsigned long long)ce.hi,
+          (unsigned long long)ce.lo, (unsigned)(ce.lo & 1), c->fpd, c->tt, c->aw, c->did,
+          (unsigned long long)c->slptptr);
     if (!sio_get128(ce, SIO_VTD_CTX_P))
         return SIO_VTD_FR_CTX_NP;
     if ((ce.lo & SIO_VTD_CTX_RSVD_LO) || (ce.hi & SIO_VTD_CTX_RSVD_HI))
@@ -152,14 +160,12 @@ static void ctx_unpack(uint64_t d, struct vtd_ctx *c)
     c->slptptr = sio_get64(d, VTD_CCD_SLPT) << 12;
 }
 
-/* The context for sid through the context cache (fast_cd: what the fast path found there). */
+/* The context for sid through the context cache. */
 static int ctx_get(struct sio_vtd *u, struct vtd_stripe *st, uint16_t sid, struct vtd_ctx *c,
-                   uint64_t gen, const uint64_t *fast_cd)
+                   uint64_t gen)
 {
     uint64_t d;
-    if (fast_cd || vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &d)) {
-        if (fast_cd)
-            d = *fast_cd;
+    if (vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &d)) {
         VTD_SCOUNT(st, ctx_hits_slow);
         if (sio_get64(d, VTD_CCD_FAULT)) {
             c->fpd = (uint8_t)sio_get64(d, VTD_CCD_FPD);
@@ -213,8 +219,9 @@ struct walk_out {
 static const char *const level_name[6] = {"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
 
 /* Second-level walk (VT-d 2) for a TT=00 context. Returns 0 or the fault reason. */
-static int sl_walk(struct sio_vtd *u, struct vtd_stripe *st, const struct vtd_ctx *c, uint64_t iova,
-                   unsigned access, struct walk_out *o, uint64_t gen, struct trace *t)
+static inline __attribute__((always_inline)) int
+sl_walk(struct sio_vtd *u, struct vtd_stripe *st, uint16_t sid, const struct vtd_ctx *c,
+        uint64_t iova, unsigned access, struct walk_out *o, uint64_t gen, struct trace *t)
 {
     unsigned levels = sio_vtd_aw_levels(c->aw);
     unsigned level = levels, perm = 3;
@@ -244,18 +251,19 @@ static int sl_walk(struct sio_vtd *u, struct vtd_stripe *st, const struct vtd_ct
         unsigned idx = sio_vtd_sl_index(iova, level);
         uint64_t ea = table + 8ULL * idx, e;
         if (vtd_mem_read64(u, ea, &e)) {
-            tracef(t, "  L%u %s[%03x] @0x%llx: not readable\n", level, level_name[level], idx,
-                   (unsigned long long)ea);
+            TRACE(t, "  L%u %s[%03x] @0x%llx: not readable\n", level, level_name[level], idx,
+                  (unsigned long long)ea);
             return SIO_VTD_FR_SL_FETCH;
         }
         int leaf = level == 1 || ((level == 2 || level == 3) && (e & SIO_VTD_SL_PS));
-        tracef(t, "  L%u %s[%03x] @0x%llx: 0x%016llx %s%s -> 0x%llx\n", level, level_name[level],
-               idx, (unsigned long long)ea, (unsigned long long)e, perm_str(SL_PERM(e)),
-               leaf && level > 1 ? " PS" : "", (unsigned long long)(e & VTD_ADDR_MASK));
+        TRACE(t, "  L%u %s[%03x] @0x%llx: 0x%016llx %s%s -> 0x%llx\n", level, level_name[level],
+              idx, (unsigned long long)ea, (unsigned long long)e, perm_str(SL_PERM(e)),
+              leaf && level > 1 ? " PS" : "", (unsigned long long)(e & VTD_ADDR_MASK));
         if (!SL_PERM(e)) {
             /* Not present (VT-d 2): a permission fault. CM=1 may cache it (as a 4K entry). */
             if (u->cm && !t &&
-                vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(c->did, iova, 1), 0, &u->inv_gen, gen))
+                vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(sid, iova, 1),
+                                 vtd_iotlb_data(0, c->did, 0), &u->inv_gen, gen))
                 VTD_SCOUNT(st, iotlb_evictions);
             return perm_fault(access, 0);
         }
@@ -269,8 +277,8 @@ static int sl_walk(struct sio_vtd *u, struct vtd_stripe *st, const struct vtd_ct
             o->level = level;
             o->perm = perm;
             if (!t && perm &&
-                vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(c->did, iova, level), o->pa | perm,
-                                 &u->inv_gen, gen))
+                vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(sid, iova, level),
+                                 vtd_iotlb_data(o->pa, c->did, perm), &u->inv_gen, gen))
                 VTD_SCOUNT(st, iotlb_evictions);
             if (!perm_ok(u, access, perm))
                 return perm_fault(access, perm);
@@ -296,16 +304,16 @@ static inline int xlate_pass(struct sio_xlate *out, uint64_t iova)
 }
 
 /* An IOTLB lookup over the page sizes present; 1 and *d on a hit. */
-static inline int iotlb_lookup(const struct sio_vtd *u, uint16_t did, uint64_t iova, uint64_t *d,
+static inline int iotlb_lookup(const struct sio_vtd *u, uint16_t sid, uint64_t iova, uint64_t *d,
                                unsigned *level)
 {
-    if (vtd_cache_lookup(&u->iotlb, vtd_iotlb_tag(did, iova, 1), d)) {
+    if (vtd_cache_lookup(&u->iotlb, vtd_iotlb_tag(sid, iova, 1), d)) {
         *level = 1;
         return 1;
     }
     for (unsigned l = 2; l <= 3; l++)
         if (atomic_load_explicit(&u->iotlb.nlevel[l], memory_order_relaxed) &&
-            vtd_cache_lookup(&u->iotlb, vtd_iotlb_tag(did, iova, l), d)) {
+            vtd_cache_lookup(&u->iotlb, vtd_iotlb_tag(sid, iova, l), d)) {
             *level = l;
             return 1;
         }
@@ -336,20 +344,19 @@ static int fault(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access
     return fr;
 }
 
-/* Everything but the fast path. fast_cd: the context-cache entry the fast path found (TE was
- * on then), or NULL. */
+/* Everything but the fast path. */
 static __attribute__((noinline)) int xlate_slow(struct sio_vtd *u, struct vtd_stripe *st,
                                                 uint16_t sid, uint64_t iova, unsigned access,
-                                                struct sio_xlate *out, const uint64_t *fast_cd)
+                                                struct sio_xlate *out)
 {
     VTD_SCOUNT(st, translations_slow);
-    if (!fast_cd && !atomic_load_explicit(&u->te, memory_order_acquire)) {
+    if (!atomic_load_explicit(&u->te, memory_order_acquire)) {
         VTD_SCOUNT(st, passthrough_slow);
         return xlate_pass(out, iova);
     }
     uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
-    struct vtd_ctx c;
-    int fr = ctx_get(u, st, sid, &c, gen, fast_cd);
+    struct vtd_ctx c = {0};
+    int fr = ctx_get(u, st, sid, &c, gen);
     if (fr)
         return fault(u, sid, iova, access, fr, c.fpd, out);
     if (access & ACCESS_AT) /* no device-TLB context can exist without DT */
@@ -363,10 +370,10 @@ static __attribute__((noinline)) int xlate_slow(struct sio_vtd *u, struct vtd_st
         return fault(u, sid, iova, access, SIO_VTD_FR_ADDR_BEYOND, c.fpd, out);
     uint64_t d;
     unsigned level;
-    if (iotlb_lookup(u, c.did, iova, &d, &level)) {
+    if (iotlb_lookup(u, sid, iova, &d, &level)) {
         if (perm_ok(u, access, SL_PERM(d))) {
             VTD_SCOUNT(st, hits_slow);
-            xlate_out(out, d & VTD_ADDR_MASK, level, SL_PERM(d), iova);
+            xlate_out(out, d & VTD_IOTLB_FRAME, level, SL_PERM(d), iova);
             return 0;
         }
         if (u->cm) { /* CM=1: the cached entry (or cached not-present) is final */
@@ -376,44 +383,36 @@ static __attribute__((noinline)) int xlate_slow(struct sio_vtd *u, struct vtd_st
     }
     VTD_SCOUNT(st, iotlb_misses);
     struct walk_out w;
-    fr = sl_walk(u, st, &c, iova, access, &w, gen, NULL);
+    fr = sl_walk(u, st, sid, &c, iova, access, &w, gen, NULL);
     if (fr)
         return fault(u, sid, iova, access, fr, c.fpd, out);
     xlate_out(out, w.pa, w.level, w.perm, iova);
     return 0;
 }
 
-/* The fast path: TE on, context cached (TT=00 or 10), IOTLB hit with enough permission. No
- * lock, no allocation, no locked instruction, no shared write but the stripe's counter. */
+/* The fast path: TE on, IOTLB hit with enough permission (or a cached pass-through context).
+ * No lock, no allocation, no locked instruction, no shared write but the stripe's counter. */
 static inline __attribute__((always_inline)) int
 xlate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access, struct sio_xlate *out)
 {
-    uint64_t cd, d;
     struct vtd_stripe *st = vtd_stripe_of(u->stripe, sid);
-    if (__builtin_expect(!(access & ~ACCESS_RW), 1) &&
+    if (__builtin_expect(!(access & ~ACCESS_RW) && !(iova >> u->mgaw), 1) &&
         atomic_load_explicit(&u->te, memory_order_acquire)) {
-        if (!vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &cd))
-            return xlate_slow(u, st, sid, iova, access, out, NULL);
-        if (__builtin_expect(!(cd & 1), 1)) {
-            unsigned tt = (unsigned)sio_get64(cd, VTD_CCD_TT);
-            if (tt == SIO_VTD_TT_PASSTHROUGH) {
-                VTD_SCOUNT(st, passthrough);
-                return xlate_pass(out, iova);
-            }
-            unsigned agaw = 30 + 9 * (unsigned)sio_get64(cd, VTD_CCD_AW);
-            unsigned width = agaw < u->mgaw ? agaw : u->mgaw;
-            uint16_t did = (uint16_t)sio_get64(cd, VTD_CCD_DID);
-            unsigned level;
-            if (!(iova >> width) && iotlb_lookup(u, did, iova, &d, &level) &&
-                (SL_PERM(d) & access) == access) {
+        uint64_t d;
+        unsigned level;
+        if (iotlb_lookup(u, sid, iova, &d, &level)) {
+            if (__builtin_expect((SL_PERM(d) & access) == access, 1)) {
                 VTD_SCOUNT(st, hits);
-                xlate_out(out, d & VTD_ADDR_MASK, level, SL_PERM(d), iova);
+                xlate_out(out, d & VTD_IOTLB_FRAME, level, SL_PERM(d), iova);
                 return 0;
             }
+        } else if (vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &d) && !(d & 1) &&
+                   sio_get64(d, VTD_CCD_TT) == SIO_VTD_TT_PASSTHROUGH) {
+            VTD_SCOUNT(st, passthrough);
+            return xlate_pass(out, iova);
         }
-        return xlate_slow(u, st, sid, iova, access, out, &cd);
     }
-    return xlate_slow(u, st, sid, iova, access, out, NULL);
+    return xlate_slow(u, st, sid, iova, access, out);
 }
 
 int sio_vtd_translate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access,
@@ -476,7 +475,7 @@ int sio_vtd_walk_dump(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned a
         tracef(t, "  result: pass-through (TE=0), pa 0x%llx\n", (unsigned long long)iova);
         return 0;
     }
-    struct vtd_ctx c;
+    struct vtd_ctx c = {0};
     fr = ctx_fetch(u, sid, &c, t);
     if (!fr && (access & ACCESS_AT))
         fr = SIO_VTD_FR_BLOCKED;
@@ -490,7 +489,7 @@ int sio_vtd_walk_dump(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned a
         if (width < 64 && (iova >> width))
             fr = SIO_VTD_FR_ADDR_BEYOND;
         else
-            fr = sl_walk(u, u->stripe, &c, iova, access | (rw ? 0 : SIO_READ), &w, 0, t);
+            fr = sl_walk(u, u->stripe, sid, &c, iova, access | (rw ? 0 : SIO_READ), &w, 0, t);
     }
     if (fr) {
         int q = sio_vtd_fault_qualified((unsigned)fr);

@@ -332,7 +332,7 @@ void sio_vtd_get_stats(struct sio_vtd *u, struct sio_vtd_stats *s)
     s->passthrough = t.passthrough + t.passthrough_slow;
     s->iotlb_hits = t.hits + t.hits_slow;
     s->iotlb_misses = t.iotlb_misses;
-    s->ctx_hits = t.hits + t.passthrough + t.ctx_hits_slow;
+    s->ctx_hits = t.passthrough + t.ctx_hits_slow; /* IOTLB hits need no context */
     s->ctx_misses = t.ctx_misses;
     s->psc_hits = t.psc_hits;
     s->psc_misses = t.psc_misses;

@@ -150,7 +150,8 @@ _Static_assert(sizeof(struct vtd_set) == 64, "a cache set is one cache line");
 
 struct vtd_cache {
     struct vtd_set *sets;
-    uint32_t nsets; /* 0: cache not built */
+    uint32_t nsets; /* a power of two; 0: cache not built */
+    uint32_t mask;  /* nsets - 1 */
     uint32_t ways;
     uint64_t level_mask; /* tag bits holding the entry's level (0: no level accounting) */
     /* Entries per level >= 2 currently present (IOTLB: 2M/1G; PSC: 2-5), so a lookup can
@@ -165,9 +166,7 @@ uint64_t vtd_cache_capacity(const struct vtd_cache *c);
 /* Lock-free lookup: 1 and *data on a hit, 0 on a miss. Allocates nothing, takes no lock. */
 static inline uint32_t vtd_cache_index(const struct vtd_cache *c, uint64_t tag)
 {
-    uint64_t h = tag * 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 29;
-    return (uint32_t)(((h & 0xffffffffu) * (uint64_t)c->nsets) >> 32);
+    return (uint32_t)((tag * 0x9E3779B97F4A7C15ULL) >> 40) & c->mask;
 }
 static inline int vtd_cache_lookup(const struct vtd_cache *c, uint64_t tag, uint64_t *data)
 {
@@ -197,7 +196,8 @@ static inline int vtd_cache_lookup(const struct vtd_cache *c, uint64_t tag, uint
  * when another entry was evicted to make room. */
 int vtd_cache_insert(struct vtd_cache *c, uint64_t tag, uint64_t data,
                      const _Atomic uint64_t *inv_gen, uint64_t gen);
-/* Remove every entry for which match(tag, data, arg) is true. */
+/* Remove every entry for which match(tag, data, arg) is true (NULL: every entry). Sets with
+ * nothing to remove are only read, not locked. The caller bumped u->inv_gen first. */
 typedef int (*vtd_cache_match_fn)(uint64_t tag, uint64_t data, const void *arg);
 void vtd_cache_invalidate(struct vtd_cache *c, vtd_cache_match_fn match, const void *arg);
 /* The same, limited to the one set a tag maps to (page- and device-selective requests). */
@@ -216,12 +216,27 @@ void vtd_cache_clear(struct vtd_cache *c);
 #define VTD_CCD_DID     SIO_F(22, 7)
 #define VTD_CCD_SLPT    SIO_F(62, 23) /* SLPTPTR bits 51:12 */
 #define VTD_CCD_FR      SIO_F(63, 56) /* cached faults: the reason */
-/* IOTLB entry: tag = vpn << 18 | did << 2 | level (1: 4K, 2: 2M, 3: 1G);
- * data = frame | W << 1 | R (R = W = 0: a cached not-present, CM=1 only). */
-static inline uint64_t vtd_iotlb_tag(uint16_t did, uint64_t iova, unsigned level)
+
+/* IOTLB entry. Tagged by source-id, page and level (1: 4K, 2: 2M, 3: 1G), as QEMU's is, so a
+ * hit is one lookup with no context-cache lookup before it; the entry records the domain-id
+ * it was filled under, which is what domain- and page-selective invalidations match.
+ *   tag  = vpn << 19 | sid << 3 | level      (vpn = iova >> (12 + 9 * (level - 1)))
+ *   data = DID[15:4] << 52 | frame (51:12) | DID[3:0] << 8 | W << 1 | R
+ * R = W = 0 is a cached not-present entry (CM=1 only). Requests at or above 2^MGAW never
+ * reach a tag (they fault first), so the vpn always fits. */
+static inline uint64_t vtd_iotlb_tag(uint16_t sid, uint64_t iova, unsigned level)
 {
-    return ((iova >> (12 + 9 * (level - 1))) << 18) | ((uint64_t)did << 2) | level;
+    return ((iova >> (12 + 9 * (level - 1))) << 19) | ((uint64_t)sid << 3) | level;
 }
+static inline uint64_t vtd_iotlb_data(uint64_t frame, uint16_t did, unsigned perm)
+{
+    return ((uint64_t)(did >> 4) << 52) | frame | ((uint64_t)(did & 0xf) << 8) | (perm & 3);
+}
+static inline uint16_t vtd_iotlb_did(uint64_t data)
+{
+    return (uint16_t)(((data >> 52) << 4) | ((data >> 8) & 0xf));
+}
+#define VTD_IOTLB_FRAME 0x000FFFFFFFFFF000ULL
 /* Paging-structure cache: tag = prefix << 19 | did << 3 | level (2..5: the entry's level);
  * data = next-table address | W << 1 | R (permissions ANDed down to this entry). */
 static inline uint64_t vtd_psc_tag(uint16_t did, uint64_t iova, unsigned level)
@@ -253,14 +268,15 @@ struct vtd_ctx {
  * (faults, invalidations) use plain atomic adds in struct vtd_counters. */
 #define VTD_STRIPES 16
 #define VTD_STRIPE_COUNTERS(X)                                                                     \
-    X(hits)              /* IOTLB hits on the fast path (each also a context hit) */               \
+    X(hits)              /* IOTLB hits on the fast path (no context lookup needed)  */             \
     X(passthrough)       /* TE=0 / TT=10 answered on the fast path */                              \
     X(translations_slow) /* requests that left the fast path */                                    \
     X(hits_slow)         /* ... and were answered by the IOTLB after all */                        \
     X(passthrough_slow)                                                                            \
     X(ctx_hits_slow)                                                                               \
-    X(ctx_misses) X(iotlb_misses) X(psc_hits) X(psc_misses) X(walks) X(iotlb_evictions)            \
-        X(ctx_evictions) X(psc_evictions)
+    X(ctx_misses)                                                                                  \
+    X(iotlb_misses)                                                                                \
+    X(psc_hits) X(psc_misses) X(walks) X(iotlb_evictions) X(ctx_evictions) X(psc_evictions)
 struct vtd_stripe {
 #define VTD_STRIPE_FIELD_(n) _Atomic uint64_t n;
     VTD_STRIPE_COUNTERS(VTD_STRIPE_FIELD_)
@@ -281,9 +297,11 @@ static inline struct vtd_stripe *vtd_stripe_of(struct vtd_stripe *stripes, uint1
 
 #define VTD_COUNTERS(X)                                                                            \
     X(faults)                                                                                      \
-    X(faults_recorded) X(faults_fpd) X(faults_overflow) X(fault_events) X(inv_ctx_global)          \
-        X(inv_ctx_domain) X(inv_ctx_device) X(inv_iotlb_global) X(inv_iotlb_domain)                \
-            X(inv_iotlb_page) X(inv_rejected) X(wbf)
+    X(faults_recorded)                                                                             \
+    X(faults_fpd)                                                                                  \
+    X(faults_overflow)                                                                             \
+    X(fault_events) X(inv_ctx_global) X(inv_ctx_domain) X(inv_ctx_device) X(inv_iotlb_global)      \
+        X(inv_iotlb_domain) X(inv_iotlb_page) X(inv_rejected) X(wbf)
 struct vtd_counters {
 #define VTD_CTR_FIELD_(n) _Atomic uint64_t n;
     VTD_COUNTERS(VTD_CTR_FIELD_)
