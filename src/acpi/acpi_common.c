@@ -6,7 +6,6 @@
 #include <softiommu/bits.h>
 #include <softiommu/err.h>
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +75,7 @@ int acpi_check_header(const uint8_t *b, size_t len, const char *sig, uint32_t mi
     if (len < 4 || memcmp(b, sig, 4) != 0) {
         char got[5] = "";
         for (size_t i = 0; i < 4 && i < len; i++)
-            got[i] = isprint(b[i]) ? (char)b[i] : '?';
+            got[i] = (b[i] >= 0x20 && b[i] < 0x7f) ? (char)b[i] : '?';
         acpi_seterr(err, 0, "signature is \"%s\", not \"%s\"", got, sig);
         return len < 4 ? SIO_ETRUNC : SIO_EPARSE;
     }
