@@ -160,12 +160,15 @@ static void ctx_unpack(uint64_t d, struct vtd_ctx *c)
     c->slptptr = sio_get64(d, VTD_CCD_SLPT) << 12;
 }
 
-/* The context for sid through the context cache. */
+/* The context for sid through the context cache; known: the fast path already found the
+ * cache entry *cd. */
 static int ctx_get(struct sio_vtd *u, struct vtd_stripe *st, uint16_t sid, struct vtd_ctx *c,
-                   uint64_t gen)
+                   uint64_t gen, const uint64_t *known)
 {
     uint64_t d;
-    if (vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &d)) {
+    if (known || vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &d)) {
+        if (known)
+            d = *known;
         VTD_SCOUNT(st, ctx_hits_slow);
         if (sio_get64(d, VTD_CCD_FAULT)) {
             c->fpd = (uint8_t)sio_get64(d, VTD_CCD_FPD);
@@ -333,6 +336,11 @@ static inline void xlate_out(struct sio_xlate *out, uint64_t frame, unsigned lev
 static int fault(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access, int fr,
                  unsigned fpd, struct sio_xlate *out)
 {
+    if ((access & VTD_ACCESS_PROBE) && (fr == SIO_VTD_FR_ADDR_BEYOND ||
+                                        fr == SIO_VTD_FR_NO_WRITE || fr == SIO_VTD_FR_NO_READ)) {
+        *out = (struct sio_xlate){0, 0, 0, (unsigned)fr}; /* ATS: no access, not a fault */
+        return fr;
+    }
     struct vtd_fault f = {sid, (uint8_t)fr, (uint8_t)fpd, access & ACCESS_VALID, iova, 0};
     vtd_fault_report(u, &f);
     if (out) {
@@ -344,23 +352,36 @@ static int fault(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access
     return fr;
 }
 
+/* What the fast path already learned, so the slow path does not repeat it. */
+#define SEEN_TE   1u /* TE was on (and the request passed the fast path's checks) */
+#define SEEN_MISS 2u /* the IOTLB missed */
+#define SEEN_CTX  4u /* ... and the context cache held *cd */
+
 /* Everything but the fast path. */
 static __attribute__((noinline)) int xlate_slow(struct sio_vtd *u, struct vtd_stripe *st,
                                                 uint16_t sid, uint64_t iova, unsigned access,
-                                                struct sio_xlate *out)
+                                                struct sio_xlate *out, unsigned seen, uint64_t cd)
 {
     VTD_SCOUNT(st, translations_slow);
-    if (!atomic_load_explicit(&u->te, memory_order_acquire)) {
+    if (!(seen & SEEN_TE) && !atomic_load_explicit(&u->te, memory_order_acquire)) {
         VTD_SCOUNT(st, passthrough_slow);
         return xlate_pass(out, iova);
     }
     uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
     struct vtd_ctx c = {0};
-    int fr = ctx_get(u, st, sid, &c, gen);
+    int fr = ctx_get(u, st, sid, &c, gen, (seen & SEEN_CTX) ? &cd : NULL);
     if (fr)
         return fault(u, sid, iova, access, fr, c.fpd, out);
-    if (access & ACCESS_AT) /* no device-TLB context can exist without DT */
-        return fault(u, sid, iova, access, SIO_VTD_FR_BLOCKED, c.fpd, out);
+    if (access & ACCESS_AT) {
+        /* ATS (VT-d 2): only TT=01 (needs ECAP.DT) lets a device send translation requests
+         * and translated requests; TT=00/10 block both, recorded, so claiming an address is
+         * already translated never bypasses translation. Translated requests under TT=01
+         * carry host addresses (ats.c). */
+        if (c.tt != SIO_VTD_TT_SLPT_DEVTLB)
+            return fault(u, sid, iova, access, SIO_VTD_FR_BLOCKED, c.fpd, out);
+        if (access & SIO_AT_TRANSLATED)
+            return xlate_pass(out, iova);
+    }
     if (c.tt == SIO_VTD_TT_PASSTHROUGH) {
         VTD_SCOUNT(st, passthrough_slow);
         return xlate_pass(out, iova);
@@ -370,7 +391,7 @@ static __attribute__((noinline)) int xlate_slow(struct sio_vtd *u, struct vtd_st
         return fault(u, sid, iova, access, SIO_VTD_FR_ADDR_BEYOND, c.fpd, out);
     uint64_t d;
     unsigned level;
-    if (iotlb_lookup(u, sid, iova, &d, &level)) {
+    if (!(seen & SEEN_MISS) && iotlb_lookup(u, sid, iova, &d, &level)) {
         if (perm_ok(u, access, SL_PERM(d))) {
             VTD_SCOUNT(st, hits_slow);
             xlate_out(out, d & VTD_IOTLB_FRAME, level, SL_PERM(d), iova);
@@ -396,23 +417,36 @@ static inline __attribute__((always_inline)) int
 xlate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access, struct sio_xlate *out)
 {
     struct vtd_stripe *st = vtd_stripe_of(u->stripe, sid);
+    uint64_t d = 0;
+    unsigned seen = 0;
     if (__builtin_expect(!(access & ~ACCESS_RW) && !(iova >> u->mgaw), 1) &&
         atomic_load_explicit(&u->te, memory_order_acquire)) {
-        uint64_t d;
         unsigned level;
+        seen = SEEN_TE;
         if (iotlb_lookup(u, sid, iova, &d, &level)) {
             if (__builtin_expect((SL_PERM(d) & access) == access, 1)) {
                 VTD_SCOUNT(st, hits);
                 xlate_out(out, d & VTD_IOTLB_FRAME, level, SL_PERM(d), iova);
                 return 0;
             }
-        } else if (vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &d) && !(d & 1) &&
-                   sio_get64(d, VTD_CCD_TT) == SIO_VTD_TT_PASSTHROUGH) {
-            VTD_SCOUNT(st, passthrough);
-            return xlate_pass(out, iova);
+        } else {
+            seen |= SEEN_MISS;
+            if (vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &d)) {
+                seen |= SEEN_CTX;
+                if (!(d & 1) && sio_get64(d, VTD_CCD_TT) == SIO_VTD_TT_PASSTHROUGH) {
+                    VTD_SCOUNT(st, passthrough);
+                    return xlate_pass(out, iova);
+                }
+            }
         }
     }
-    return xlate_slow(u, st, sid, iova, access, out);
+    return xlate_slow(u, st, sid, iova, access, out, seen, d);
+}
+
+int vtd_translate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access,
+                  struct sio_xlate *out)
+{
+    return xlate(u, sid, iova, access, out);
 }
 
 int sio_vtd_translate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access,
@@ -477,8 +511,12 @@ int sio_vtd_walk_dump(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned a
     }
     struct vtd_ctx c = {0};
     fr = ctx_fetch(u, sid, &c, t);
-    if (!fr && (access & ACCESS_AT))
+    if (!fr && (access & ACCESS_AT) && c.tt != SIO_VTD_TT_SLPT_DEVTLB)
         fr = SIO_VTD_FR_BLOCKED;
+    if (!fr && (access & SIO_AT_TRANSLATED)) {
+        tracef(t, "  result: translated request (TT=01), pa 0x%llx\n", (unsigned long long)iova);
+        return 0;
+    }
     if (!fr && c.tt == SIO_VTD_TT_PASSTHROUGH) {
         tracef(t, "  result: pass-through (TT=10), pa 0x%llx\n", (unsigned long long)iova);
         return 0;
