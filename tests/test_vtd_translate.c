@@ -154,7 +154,9 @@ static void test_invalid_context(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         vt_w64(&t, ce, cases[i].lo);
         vt_w64(&t, ce + 8, cases[i].hi);
+        /* A context change is followed by context and IOTLB flushes (VT-d 5). */
         assert_int_equal(vt_ccmd(&t, CCMD_GLOBAL), 1);
+        assert_int_equal(vt_iotlb(&t, 0, IOTLB_GLOBAL), 1);
         struct sio_xlate x;
         int fr = vt_xlate(&t, SID, 0x1000, SIO_READ, &x);
         if (fr != cases[i].fr) {
@@ -192,6 +194,7 @@ static void test_root_faults(void **state)
         vt_w64(&t, re, cases[i].lo);
         vt_w64(&t, re + 8, cases[i].hi);
         assert_int_equal(vt_ccmd(&t, CCMD_GLOBAL), 1);
+        assert_int_equal(vt_iotlb(&t, 0, IOTLB_GLOBAL), 1);
         expect_xlate(&t, SID, 0x1000, SIO_READ, cases[i].fr, 0x5000);
     }
     vt_fini(&t);
