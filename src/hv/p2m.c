@@ -90,9 +90,13 @@ struct sio_p2m *sio_p2m_create(struct sio_pgpool *pool, const struct sio_p2m_con
     return p;
 }
 
-/* Frees the table at pa (level `level`) and every table below it; returns the page count. */
+/* Frees the table at pa (level `level`) and every table below it; returns the page count.
+ * A page is freed before its entries are followed, and only pages the pool handed out are
+ * followed at all: however an entry was corrupted, each page is visited at most once. */
 static uint64_t free_tree(struct sio_p2m *p, uint64_t pa, unsigned level)
 {
+    if (sio_pgpool_free(p->pool, pa) != 0)
+        return 0;
     uint64_t n = 1;
     if (level > 1) {
         for (unsigned i = 0; i < NENT; i++) {
@@ -101,7 +105,6 @@ static uint64_t free_tree(struct sio_p2m *p, uint64_t pa, unsigned level)
                 n += free_tree(p, ent_addr(e), level - 1);
         }
     }
-    sio_pgpool_free(p->pool, pa);
     return n;
 }
 

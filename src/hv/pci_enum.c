@@ -27,6 +27,8 @@ struct sio_pci_enum {
     unsigned n, cap;
     uint32_t *idx_by_rid; /* 65536 entries, NONE_IDX when absent */
     uint32_t *uf;         /* union-find parents */
+    uint8_t *path_iso;    /* per function: it and every bridge above it isolate */
+    uint32_t *scratch;    /* per function, for numbering */
     unsigned ngroups;
     const struct sio_pci_cfg_ops *cfg;
     void *ctx;
@@ -228,8 +230,15 @@ static int aliasing_bridge(const struct sio_pci_dev_info *b)
 
 static void compute_groups(struct sio_pci_enum *e)
 {
-    for (uint32_t i = 0; i < e->n; i++)
+    /* Parents are listed before their children, so one pass in order fills path_iso. */
+    for (uint32_t i = 0; i < e->n; i++) {
+        const struct sio_pci_dev_info *d = &e->dev[i];
+        const struct sio_pci_dev_info *pd = parent_of(e, d);
+        uint32_t pi = pd ? e->idx_by_rid[pd->rid] : NONE_IDX;
+        int above = pd == NULL ? 1 : pi < i ? e->path_iso[pi] : isolating_path(e, pd);
+        e->path_iso[i] = (uint8_t)(isolating(d) && above);
         e->uf[i] = i;
+    }
     for (uint32_t i = 0; i < e->n; i++) {
         struct sio_pci_dev_info *d = &e->dev[i];
         /* DMA alias: the top-most aliasing bridge's id wins. */
@@ -250,7 +259,7 @@ static void compute_groups(struct sio_pci_enum *e)
             uint32_t bi = e->idx_by_rid[b->rid];
             if (aliasing_bridge(b))
                 uf_union(e, i, bi);
-            if (!isolated && isolating_path(e, b))
+            if (!isolated && e->path_iso[bi])
                 isolated = 1;
             if (!isolated)
                 uf_union(e, i, bi);
@@ -260,20 +269,24 @@ static void compute_groups(struct sio_pci_enum *e)
             !e->dev[e->idx_by_rid[d->pf_rid]].acs_isolated)
             uf_union(e, i, e->idx_by_rid[d->pf_rid]);
     }
-    /* Rule 3. */
-    for (uint32_t i = 0; i < e->n; i++) {
-        const struct sio_pci_dev_info *a = &e->dev[i];
-        if (!a->multifunction || a->is_vf || a->acs_isolated)
-            continue;
-        for (uint32_t j = i + 1; j < e->n; j++) {
-            const struct sio_pci_dev_info *b = &e->dev[j];
-            if (b->is_vf || b->acs_isolated || (b->rid >> 3) != (a->rid >> 3))
+    /* Rule 3: one pass, remembering the first function without ACS of each slot. */
+    uint32_t *slot_first = malloc(sizeof(uint32_t) * 8192);
+    if (slot_first) {
+        memset(slot_first, 0xFF, sizeof(uint32_t) * 8192);
+        for (uint32_t i = 0; i < e->n; i++) {
+            const struct sio_pci_dev_info *a = &e->dev[i];
+            if (!a->multifunction || a->is_vf || a->acs_isolated)
                 continue;
-            uf_union(e, i, j);
+            uint32_t *first = &slot_first[a->rid >> 3];
+            if (*first == NONE_IDX)
+                *first = i;
+            else
+                uf_union(e, *first, i);
         }
+        free(slot_first);
     }
     /* Number the groups in enumeration order of their first member. */
-    uint32_t *num = malloc(sizeof(uint32_t) * (e->n ? e->n : 1));
+    uint32_t *num = e->scratch;
     e->ngroups = 0;
     for (uint32_t i = 0; i < e->n; i++)
         num[i] = NONE_IDX;
@@ -283,7 +296,6 @@ static void compute_groups(struct sio_pci_enum *e)
             num[r] = e->ngroups++;
         e->dev[i].group = num[r];
     }
-    free(num);
 }
 
 struct sio_pci_enum *sio_pci_enumerate(const struct sio_pci_cfg_ops *cfg, void *cfg_ctx,
@@ -304,8 +316,11 @@ struct sio_pci_enum *sio_pci_enumerate(const struct sio_pci_cfg_ops *cfg, void *
     }
     memset(e->idx_by_rid, 0xFF, 65536 * sizeof(uint32_t));
     scan_bus(e, 0, 0, 0, flags);
-    e->uf = malloc(sizeof(uint32_t) * (e->n ? e->n : 1));
-    if (!e->uf) {
+    size_t n = e->n ? e->n : 1;
+    e->uf = malloc(sizeof(uint32_t) * n);
+    e->scratch = malloc(sizeof(uint32_t) * n);
+    e->path_iso = malloc(n);
+    if (!e->uf || !e->scratch || !e->path_iso) {
         sio_pci_enum_destroy(e);
         return NULL;
     }
@@ -320,6 +335,8 @@ void sio_pci_enum_destroy(struct sio_pci_enum *e)
     free(e->dev);
     free(e->idx_by_rid);
     free(e->uf);
+    free(e->scratch);
+    free(e->path_iso);
     free(e);
 }
 
