@@ -39,14 +39,23 @@ void bench_extra(struct bench_result *r, const char *name, double value);
     X(translate_mt2, "VT-d: IOTLB-hit translations on 2 threads (ns per translation, total)")      \
     X(dma1500_vtd_hit, "VT-d: a 1500-byte device write through the unit, IOTLB hit")               \
     X(dma1500_nommu, "the same 1500-byte write straight to pmem")                                  \
-    X(assign_4g_2m, "hv: assign a device to a VM with 4 GiB mapped with 2 MiB pages (time)")
+    X(assign_4g_2m, "hv: assign a device to a VM with 4 GiB mapped with 2 MiB pages (time)")       \
+    X(map_unmap_strict, "vtd strict: map 4 KiB, device writes it through the unit, unmap")         \
+    X(map_unmap_lazy, "vtd lazy (flush queue): map 4 KiB, device write through the unit, unmap")   \
+    X(map_unmap_nommu, "nommu: map 4 KiB, device writes it to memory, unmap")                      \
+    X(swiotlb_bounce4k, "swiotlb: one 4 KiB bounce (map copies into the pool, unmap frees it)")    \
+    X(iova_live1k, "IOVA alloc+free pair, 10^3 other live allocations")                            \
+    X(iova_live1m, "IOVA alloc+free pair, 10^6 other live allocations")
 
 /* Ratios the issues set targets for: R(numerator, denominator, limit, "what it means").
  * The bench prints numerator/denominator and whether it is within the limit. */
 #define BENCH_RATIOS(R)                                                                            \
     R(translate_walk4, translate_hit, 3.0, "VT-d: a 4-level walk costs at most 3 IOTLB hits")      \
     R(translate_mt2, translate_mt1, 0.56, "VT-d: 2 threads give >= 1.8x the translations/s")       \
-    R(dma1500_vtd_hit, dma1500_nommu, 1.10, "VT-d: translation adds <= 10% to a 1500-byte write")
+    R(dma1500_vtd_hit, dma1500_nommu, 1.10, "VT-d: translation adds <= 10% to a 1500-byte write")  \
+    R(map_unmap_strict, map_unmap_lazy, 2.0, "DMA: strict throughput >= 0.5x lazy")                \
+    R(swiotlb_bounce4k, memcpy4k, 1.5, "DMA: a 4 KiB bounce costs <= 1.5 plain 4 KiB copies")      \
+    R(iova_live1m, iova_live1k, 1.2, "IOVA: 10^6 live allocations cost <= 1.2x 10^3 live")
 
 #define BENCH_DECLARE_(name, desc) int bench_##name(struct bench_result *r);
 BENCH_LIST(BENCH_DECLARE_)

@@ -10,6 +10,7 @@
 #include <softiommu/log.h>
 #include <softiommu/vtd_driver.h>
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -668,7 +669,7 @@ static void test_fault_servicing(void **state)
 
 struct released {
     uint64_t iova[1024], size[1024];
-    unsigned n;
+    _Atomic unsigned n; /* the flush-queue timer thread releases too */
     unsigned nev_at[1024];
     struct fake *f;
 };
@@ -676,11 +677,12 @@ struct released {
 static void on_release(void *ctx, uint64_t iova, uint64_t size)
 {
     struct released *r = ctx;
-    if (r->n < 1024) {
-        r->iova[r->n] = iova;
-        r->size[r->n] = size;
-        r->nev_at[r->n] = r->f->nev;
-        r->n++;
+    unsigned n = atomic_load(&r->n);
+    if (n < 1024) {
+        r->iova[n] = iova;
+        r->size[n] = size;
+        r->nev_at[n] = r->f->nev;
+        atomic_store(&r->n, n + 1);
     }
 }
 

@@ -77,8 +77,9 @@ uint64_t sio_vtd_drv_domain_limit(const struct sio_domain *);
 /* Per-domain invalidation policy, like iommu.strict (default: the config's strict). */
 int sio_vtd_drv_domain_set_strict(struct sio_domain *, int strict);
 /* Called for each unmapped range once no translation of it can remain cached: inside
- * sio_vtd_drv_unmap in strict mode, after the flush-queue flush in lazy mode. An IOVA
- * allocator returns ranges here, so no IOVA is reused while stale. */
+ * sio_vtd_drv_unmap in strict mode, after the flush-queue flush in lazy mode (possibly on the
+ * driver's timer thread, with the domain's lock held: it must not call the driver for this
+ * domain). An IOVA allocator returns ranges here, so no IOVA is reused while stale. */
 typedef void (*sio_vtd_release_fn)(void *ctx, uint64_t iova, uint64_t size);
 void sio_vtd_drv_domain_set_release(struct sio_domain *, sio_vtd_release_fn fn, void *ctx);
 /* Lazy mode: invalidate and release everything queued now. */

@@ -4,9 +4,10 @@
  * The pool is a physically contiguous range below 4 GiB cut into 2 KiB slots. It is split into
  * areas, each with its own lock, free-slot bitmap and search cursor; a mapping starts in the
  * area of the CPU it runs on and moves to the next area only when that one is full, so CPUs do
- * not contend. A mapping the device can reach directly (every byte at or below its mask) is not
- * bounced unless the pool was configured with force. Mappings of a page or more start on a page
- * boundary.
+ * not contend. The search is first-fit from a cursor that a free moves back to the slot it
+ * released, so the slots just used (still in the CPU's caches) are the next ones handed out. A
+ * mapping the device can reach directly (every byte at or below its mask) is not bounced unless the
+ * pool was configured with force. Mappings of a page or more start on a page boundary.
  *
  * Copies, by direction (the CPU side is the original buffer, the device side the bounce slot):
  *   map                  original -> bounce, always: for DMA_FROM_DEVICE too, so a device
@@ -130,6 +131,10 @@ static void slots_free(struct swiotlb *s, unsigned slot, unsigned n)
     pthread_mutex_lock(&a->lock);
     bits_set(a->bitmap, slot - a->first, n, 0);
     a->used -= n;
+    /* Search from the lowest slot freed lately: recently used slots are reused first and stay
+     * in the CPU's caches (Linux's next-fit cursor walks the whole pool, cold). */
+    if (slot - a->first < a->cursor)
+        a->cursor = slot - a->first;
     pthread_mutex_unlock(&a->lock);
 }
 

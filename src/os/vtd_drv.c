@@ -450,7 +450,6 @@ static struct sio_domain *domain_new(struct sio_vtd_drv *d, enum vtd_dom_type ty
     d->did_map[did / 64] |= 1ULL << (did % 64);
     pthread_mutex_init(&dom->lock, NULL);
     atomic_init(&dom->strict, d->cfg.strict ? 1 : 0);
-    vtd_fq_init(&dom->fq);
     dom->next = d->domains;
     if (dom->next)
         dom->next->prev = dom;
@@ -472,22 +471,15 @@ struct sio_domain *sio_vtd_drv_domain_alloc(struct sio_vtd_drv *d)
 static void domain_destroy(struct sio_domain *dom, int release)
 {
     struct sio_vtd_drv *d = dom->drv;
-    if (release) {
-        if (vtd_fq_flush(dom))
-            sio_logf(SIO_LOG_ERR, "DMAR: domain %u: final flush failed", dom->did);
-        /* Stale IOTLB entries of this DID must not meet its next owner. */
-        if (dom->type == VTD_DOM_DMA)
-            vtd_inv_iotlb_domain(d, dom->did);
-    } else {
-        for (unsigned i = 0; i < dom->fq.n; i++) {
-            struct vtd_fq_entry *e = &dom->fq.e[i];
-            for (unsigned j = 0; j < e->npages; j++)
-                vtd_tbl_free(d, e->pages[j]);
-            free(e->pages);
-            e->pages = NULL;
-        }
-        dom->fq.n = 0;
-    }
+    pthread_mutex_lock(&dom->lock);
+    if (!release)
+        dom->release = NULL; /* its owner may be gone: drop the queue without calls */
+    if (vtd_fq_flush(dom))
+        sio_logf(SIO_LOG_ERR, "DMAR: domain %u: final flush failed", dom->did);
+    /* Stale IOTLB entries of this DID must not meet its next owner. */
+    if (release && dom->type == VTD_DOM_DMA)
+        vtd_inv_iotlb_domain(d, dom->did);
+    pthread_mutex_unlock(&dom->lock);
     if (dom->prev)
         dom->prev->next = dom->next;
     else
@@ -532,24 +524,30 @@ int sio_vtd_drv_domain_set_strict(struct sio_domain *dom, int strict)
 {
     if (!dom)
         return SIO_EINVAL;
-    int was = atomic_exchange(&dom->strict, strict ? 1 : 0);
+    pthread_mutex_lock(&dom->lock);
+    atomic_store(&dom->strict, strict ? 1 : 0);
     /* Leaving lazy mode: nothing may stay queued behind a strict domain's back. */
-    if (was == 0 && strict)
-        return vtd_fq_flush(dom);
-    return 0;
+    int rc = strict ? vtd_fq_flush(dom) : 0;
+    pthread_mutex_unlock(&dom->lock);
+    return rc;
 }
 
 void sio_vtd_drv_domain_set_release(struct sio_domain *dom, sio_vtd_release_fn fn, void *ctx)
 {
-    pthread_mutex_lock(&dom->fq.lock);
+    pthread_mutex_lock(&dom->lock);
     dom->release = fn;
     dom->release_ctx = ctx;
-    pthread_mutex_unlock(&dom->fq.lock);
+    pthread_mutex_unlock(&dom->lock);
 }
 
 int sio_vtd_drv_flush(struct sio_domain *dom)
 {
-    return dom ? vtd_fq_flush(dom) : SIO_EINVAL;
+    if (!dom)
+        return SIO_EINVAL;
+    pthread_mutex_lock(&dom->lock);
+    int rc = vtd_fq_flush(dom);
+    pthread_mutex_unlock(&dom->lock);
+    return rc;
 }
 
 /* ---- context entries ---------------------------------------------------------------------- */
@@ -767,8 +765,16 @@ int sio_vtd_drv_unmap(struct sio_domain *dom, uint64_t iova, uint64_t size)
     struct sio_vtd_drv *d = dom->drv;
     struct vtd_freelist fl = {0};
     uint64_t fs = UINT64_MAX, fe = 0;
-    int strict = atomic_load_explicit(&dom->strict, memory_order_relaxed);
     pthread_mutex_lock(&dom->lock);
+    int strict = atomic_load_explicit(&dom->strict, memory_order_relaxed);
+    if (!strict) {
+        /* Lazy: clear the leaves, leave emptied tables linked (the flush prunes them) and
+         * queue the range; its IOVA is released after the flush. */
+        int rc = vtd_pt_unmap(dom, iova, size, NULL, &fs, &fe);
+        int r = fe > fs ? vtd_fq_push(dom, iova, size) : 0;
+        pthread_mutex_unlock(&dom->lock);
+        return rc ? rc : r;
+    }
     int rc = vtd_pt_unmap(dom, iova, size, &fl, &fs, &fe);
     if (fe <= fs) { /* nothing was cleared */
         pthread_mutex_unlock(&dom->lock);
@@ -777,35 +783,28 @@ int sio_vtd_drv_unmap(struct sio_domain *dom, uint64_t iova, uint64_t size)
     }
     /* A table this unmap unlinked may sit in the unit's paging-structure cache. Until that is
      * invalidated, a new table linked at the same place would be shadowed by the stale one
-     * (CM=0 gives no invalidation for not-present -> present): so the invalidation (strict)
-     * or the queueing that makes the next table allocation flush first (lazy) happens before
-     * another map can take the domain lock. With only leaves cleared, nothing another thread
-     * may map can be shadowed (its IOVAs are not the ones being unmapped). */
+     * (CM=0 gives no invalidation for not-present -> present): so when tables went away the
+     * invalidation completes before another map can take the domain lock. With only leaves
+     * cleared, nothing another thread may map can be shadowed (its IOVAs are not these). */
     int hold = fl.n != 0;
+    sio_vtd_release_fn release = dom->release;
+    void *release_ctx = dom->release_ctx;
     if (!hold)
         pthread_mutex_unlock(&dom->lock);
-    int r;
-    if (strict) {
-        /* IH=1 only when no table page went away (VT-d 5: PDE caches may then be kept). */
-        r = vtd_inv_iotlb_range(d, dom->did, fs, fe - fs, fl.n == 0);
-        if (hold)
-            pthread_mutex_unlock(&dom->lock);
-        if (r) {
-            /* The unit may still hold the old translation: keep the pages and the range. */
-            sio_logf(SIO_LOG_ERR, "DMAR: domain %u: unmap invalidation failed; range held",
-                     dom->did);
-            free(fl.pages);
-            return r;
-        }
-        vtd_freelist_release(d, &fl);
-        if (dom->release)
-            dom->release(dom->release_ctx, iova, size);
-        return rc;
-    }
-    r = vtd_fq_push(dom, iova, size, &fl);
+    /* IH=1 only when no table page went away (VT-d 5: PDE caches may then be kept). */
+    int r = vtd_inv_iotlb_range(d, dom->did, fs, fe - fs, fl.n == 0);
     if (hold)
         pthread_mutex_unlock(&dom->lock);
-    return rc ? rc : r;
+    if (r) {
+        /* The unit may still hold the old translation: keep the pages and the range. */
+        sio_logf(SIO_LOG_ERR, "DMAR: domain %u: unmap invalidation failed; range held", dom->did);
+        free(fl.pages);
+        return r;
+    }
+    vtd_freelist_release(d, &fl);
+    if (release)
+        release(release_ctx, iova, size);
+    return rc;
 }
 
 int sio_vtd_drv_iova_to_phys(struct sio_domain *dom, uint64_t iova, uint64_t *pa)

@@ -49,7 +49,7 @@ struct sio_domain {
     enum vtd_dom_type type;
     int identity;         /* the pass-through domain (TT=10 or 1:1 tables) */
     uint64_t pgd;         /* top-level table page */
-    pthread_mutex_t lock; /* page tables */
+    pthread_mutex_t lock; /* page tables, flush queue, release callback */
     unsigned ndev;        /* attached devices, under drv->lock */
     atomic_int strict;
     sio_vtd_release_fn release;
@@ -133,9 +133,12 @@ void vtd_freelist_release(struct sio_vtd_drv *d, struct vtd_freelist *fl);
 /* Under dom->lock. */
 int vtd_pt_map(struct sio_domain *dom, uint64_t iova, uint64_t pa, uint64_t size, unsigned perm);
 /* Clears [iova, iova+size); widens [*fs, *fe) to what the IOTLB may hold for it (whole
- * superpages), collects emptied table pages in fl. 0, or SIO_ENOENT when nothing was mapped. */
+ * superpages). With fl, tables left empty are unlinked and collected in fl; without, they stay
+ * linked for vtd_pt_prune. 0, or SIO_ENOENT when nothing was mapped. */
 int vtd_pt_unmap(struct sio_domain *dom, uint64_t iova, uint64_t size, struct vtd_freelist *fl,
                  uint64_t *fs, uint64_t *fe);
+/* Unlinks the tables under [iova, iova+size) that hold no entry, collecting them in fl. */
+int vtd_pt_prune(struct sio_domain *dom, uint64_t iova, uint64_t size, struct vtd_freelist *fl);
 int vtd_pt_lookup(struct sio_domain *dom, uint64_t iova, uint64_t *pa, uint64_t *pte,
                   unsigned *level);
 /* Frees every table page below (and including) the domain's top. */
@@ -155,14 +158,13 @@ int vtd_flush_write_buffer(struct sio_vtd_drv *d);
 /* Smallest AM whose aligned 2^AM-page block covers [addr, addr+size); block start in *base. */
 unsigned vtd_psi_am(uint64_t addr, uint64_t size, uint64_t *base);
 
-/* Lazy flush queue. */
-int vtd_fq_init(struct vtd_fq *fq);
+/* Lazy flush queue; every call below with dom->lock held. */
 void vtd_fq_fini(struct vtd_fq *fq);
-/* Queues an unmap (takes fl's pages); may flush when full or old. */
-int vtd_fq_push(struct sio_domain *dom, uint64_t iova, uint64_t size, struct vtd_freelist *fl);
-/* Domain-selective flush, then table pages freed and ranges released. */
+/* Queues an unmap whose leaves are cleared; flushes when the queue is full or old. */
+int vtd_fq_push(struct sio_domain *dom, uint64_t iova, uint64_t size);
+/* Unlinks the tables the queued unmaps left empty, one domain-selective invalidation, then
+ * those pages are freed and the ranges released. */
 int vtd_fq_flush(struct sio_domain *dom);
-int vtd_fq_pending_pages(struct sio_domain *dom);
 void vtd_fq_thread_stop(struct sio_vtd_drv *d);
 
 #endif

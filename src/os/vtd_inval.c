@@ -314,59 +314,39 @@ int vtd_flush_write_buffer(struct sio_vtd_drv *d)
 
 /* ---- flush queue -------------------------------------------------------------------------- */
 
-int vtd_fq_init(struct vtd_fq *fq)
-{
-    memset(fq, 0, sizeof(*fq));
-    pthread_mutex_init(&fq->lock, NULL);
-    return 0;
-}
-
 void vtd_fq_fini(struct vtd_fq *fq)
 {
-    for (unsigned i = 0; i < fq->n; i++)
-        free(fq->e[i].pages);
     free(fq->e);
-    pthread_mutex_destroy(&fq->lock);
+    memset(fq, 0, sizeof(*fq));
 }
 
-/* fq->lock held. */
-static int fq_flush_locked(struct sio_domain *dom)
+int vtd_fq_flush(struct sio_domain *dom)
 {
     struct vtd_fq *fq = &dom->fq;
     if (!fq->n)
         return 0;
     struct sio_vtd_drv *d = dom->drv;
+    /* Tables the queued unmaps left empty are unlinked now, before the invalidation, and no
+     * map can link a new one in between (we hold the domain lock): the domain-selective flush
+     * below drops the IOTLB and paging-structure entries of both. */
+    struct vtd_freelist fl = {0};
+    for (unsigned i = 0; i < fq->n; i++)
+        vtd_pt_prune(dom, fq->e[i].iova, fq->e[i].size, &fl);
     int rc = vtd_inv_iotlb_domain(d, dom->did);
-    if (rc)
-        return rc; /* keep everything queued: nothing is released while it may be stale */
-    count(&d->st_fq_flushes);
-    for (unsigned i = 0; i < fq->n; i++) {
-        struct vtd_fq_entry *e = &fq->e[i];
-        for (unsigned j = 0; j < e->npages; j++)
-            vtd_tbl_free(d, e->pages[j]);
-        free(e->pages);
-        if (dom->release)
-            dom->release(dom->release_ctx, e->iova, e->size);
+    if (rc) {
+        /* Nothing may be reused while it can still be cached: keep the ranges queued and the
+         * unlinked pages out of circulation. */
+        sio_logf(SIO_LOG_ERR, "DMAR: domain %u: flush-queue invalidation failed", dom->did);
+        free(fl.pages);
+        return rc;
     }
+    count(&d->st_fq_flushes);
+    vtd_freelist_release(d, &fl);
+    for (unsigned i = 0; i < fq->n; i++)
+        if (dom->release)
+            dom->release(dom->release_ctx, fq->e[i].iova, fq->e[i].size);
     fq->n = 0;
-    fq->has_pages = 0;
     return 0;
-}
-
-int vtd_fq_flush(struct sio_domain *dom)
-{
-    pthread_mutex_lock(&dom->fq.lock);
-    int rc = fq_flush_locked(dom);
-    pthread_mutex_unlock(&dom->fq.lock);
-    return rc;
-}
-
-int vtd_fq_pending_pages(struct sio_domain *dom)
-{
-    pthread_mutex_lock(&dom->fq.lock);
-    int r = dom->fq.has_pages;
-    pthread_mutex_unlock(&dom->fq.lock);
-    return r;
 }
 
 static double fq_timeout_ns(struct sio_vtd_drv *d)
@@ -388,18 +368,17 @@ static void *fq_thread_fn(void *arg)
         ts.tv_nsec += period_ns;
         ts.tv_sec += ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
-        int w = pthread_cond_timedwait(&d->fq_cond, &d->fq_mtx, &ts);
-        (void)w;
+        pthread_cond_timedwait(&d->fq_cond, &d->fq_mtx, &ts);
         if (d->fq_stop)
             break;
         pthread_mutex_unlock(&d->fq_mtx);
         double now = vtd_now_ns();
         pthread_mutex_lock(&d->lock);
         for (struct sio_domain *dom = d->domains; dom; dom = dom->next) {
-            pthread_mutex_lock(&dom->fq.lock);
+            pthread_mutex_lock(&dom->lock);
             if (dom->fq.n && now - dom->fq.oldest_ns >= fq_timeout_ns(d))
-                fq_flush_locked(dom);
-            pthread_mutex_unlock(&dom->fq.lock);
+                vtd_fq_flush(dom);
+            pthread_mutex_unlock(&dom->lock);
         }
         pthread_mutex_unlock(&d->lock);
         pthread_mutex_lock(&d->fq_mtx);
@@ -433,42 +412,30 @@ void vtd_fq_thread_stop(struct sio_vtd_drv *d)
         pthread_join(d->fq_thread, NULL);
 }
 
-int vtd_fq_push(struct sio_domain *dom, uint64_t iova, uint64_t size, struct vtd_freelist *fl)
+int vtd_fq_push(struct sio_domain *dom, uint64_t iova, uint64_t size)
 {
     struct sio_vtd_drv *d = dom->drv;
     struct vtd_fq *fq = &dom->fq;
-    pthread_mutex_lock(&fq->lock);
     if (!fq->e) {
         fq->cap = d->opt.fq_entries;
         fq->e = calloc(fq->cap, sizeof(*fq->e));
-        if (!fq->e) {
-            pthread_mutex_unlock(&fq->lock);
+        if (!fq->e)
             return SIO_ENOMEM;
-        }
     }
     double now = vtd_now_ns();
-    /* Full (or too old) before this one: flush first so the new entry always fits. */
+    /* Full (or too old) already: flush first so the new entry always fits. */
     if (fq->n == fq->cap || (fq->n && now - fq->oldest_ns >= fq_timeout_ns(d))) {
-        int rc = fq_flush_locked(dom);
-        if (rc) {
-            pthread_mutex_unlock(&fq->lock);
+        int rc = vtd_fq_flush(dom);
+        if (rc)
             return rc;
-        }
     }
-    struct vtd_fq_entry *e = &fq->e[fq->n++];
-    e->iova = iova;
-    e->size = size;
-    e->pages = fl->pages;
-    e->npages = fl->n;
-    memset(fl, 0, sizeof(*fl));
-    if (e->npages)
-        fq->has_pages = 1;
-    if (fq->n == 1)
+    fq->e[fq->n].iova = iova;
+    fq->e[fq->n].size = size;
+    if (++fq->n == 1)
         fq->oldest_ns = now;
     int rc = 0;
     if (fq->n == fq->cap)
-        rc = fq_flush_locked(dom);
-    pthread_mutex_unlock(&fq->lock);
+        rc = vtd_fq_flush(dom);
     fq_thread_start(d);
     return rc;
 }

@@ -166,11 +166,6 @@ int vtd_pt_map(struct sio_domain *dom, uint64_t iova, uint64_t pa, uint64_t size
             if ((rc = pte_rd(d, table, idx, &e)))
                 goto undo;
             if (!(e & PTE_PRESENT)) {
-                /* A table freed by a lazy unmap may still sit in the unit's paging-structure
-                 * cache: flush the queue before linking a new table (CM=0 needs no flush for
-                 * not-present -> present only if nothing stale can be cached). */
-                if (vtd_fq_pending_pages(dom) && (rc = vtd_fq_flush(dom)))
-                    goto undo;
                 uint64_t nt;
                 if ((rc = vtd_tbl_alloc(d, &nt)))
                     goto undo;
@@ -290,14 +285,13 @@ static int unmap_level(struct unmap_ctx *u, uint64_t table, unsigned lvl, uint64
                     break;
                 }
                 rc = unmap_level(u, child, lvl - 1, a, nx);
-                if (*cnt(d, child) == 0) {
+                /* Out of memory for the list: the empty table just stays linked. */
+                if (u->fl && *cnt(d, child) == 0 && !freelist_add(u->fl, child)) {
                     int r2 = pte_wr(d, table, idx, 0);
-                    if (!r2) {
+                    if (r2)
+                        u->fl->n--;
+                    else
                         (*cnt(d, table))--;
-                        r2 = freelist_add(u->fl, child);
-                        if (r2)
-                            vtd_tbl_free(d, child); /* unlinked; better early than leaked */
-                    }
                     if (!rc)
                         rc = r2;
                 }
@@ -318,6 +312,40 @@ int vtd_pt_unmap(struct sio_domain *dom, uint64_t iova, uint64_t size, struct vt
     if (!rc && !u.found)
         rc = SIO_ENOENT;
     return rc;
+}
+
+static int prune_level(struct sio_vtd_drv *d, uint64_t table, unsigned lvl, uint64_t s, uint64_t e,
+                       struct vtd_freelist *fl)
+{
+    uint64_t size = sio_vtd_level_size(lvl);
+    int rc = 0;
+    for (uint64_t a = s; a < e && !rc;) {
+        unsigned idx = sio_vtd_sl_index(a, lvl);
+        uint64_t ee = (a & ~(size - 1)) + size, nx = ee < e ? ee : e, ent;
+        if ((rc = pte_rd(d, table, idx, &ent)))
+            break;
+        if ((ent & PTE_PRESENT) && !is_leaf(ent, lvl)) {
+            uint64_t child = ent & PTE_ADDR;
+            if (!in_tables(d, child))
+                return SIO_EFAULT;
+            if (lvl > 2)
+                rc = prune_level(d, child, lvl - 1, a, nx, fl);
+            /* Out of memory for the list: the empty table just stays linked. */
+            if (!rc && *cnt(d, child) == 0 && !freelist_add(fl, child)) {
+                if ((rc = pte_wr(d, table, idx, 0)))
+                    fl->n--;
+                else
+                    (*cnt(d, table))--;
+            }
+        }
+        a = nx;
+    }
+    return rc;
+}
+
+int vtd_pt_prune(struct sio_domain *dom, uint64_t iova, uint64_t size, struct vtd_freelist *fl)
+{
+    return prune_level(dom->drv, dom->pgd, dom->drv->levels, iova, iova + size, fl);
 }
 
 int vtd_pt_lookup(struct sio_domain *dom, uint64_t iova, uint64_t *pa, uint64_t *pte,
