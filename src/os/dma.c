@@ -13,6 +13,8 @@
 #include <softiommu/log.h>
 #include <softiommu/pci.h>
 
+#include "os_lock.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -26,7 +28,7 @@ struct sio_dma_dev {
     uint16_t sid;
     _Atomic uint64_t mask, cmask;
     void *priv;
-    pthread_mutex_t lock;
+    struct os_lock lock; /* the mapping records */
     struct sio_dma_mapping *tab;
     uint8_t *used;
     size_t cap, n; /* cap is a power of two */
@@ -169,7 +171,7 @@ static int dir_ok(enum sio_dma_dir dir)
 static int take_record(struct sio_dma_dev *d, uint64_t key, enum sio_dma_kind kind, uint64_t len,
                        int dir, struct sio_dma_mapping *out)
 {
-    pthread_mutex_lock(&d->lock);
+    os_lock(&d->lock);
     long i = tab_find(d, key);
     int rc = 0;
     if (i < 0) {
@@ -192,15 +194,15 @@ static int take_record(struct sio_dma_dev *d, uint64_t key, enum sio_dma_kind ki
             dead_push(d, key);
         }
     }
-    pthread_mutex_unlock(&d->lock);
+    os_unlock(&d->lock);
     return rc;
 }
 
 static int put_record(struct sio_dma_dev *d, const struct sio_dma_mapping *m)
 {
-    pthread_mutex_lock(&d->lock);
+    os_lock(&d->lock);
     int rc = tab_insert(d, m);
-    pthread_mutex_unlock(&d->lock);
+    os_unlock(&d->lock);
     return rc;
 }
 
@@ -341,9 +343,8 @@ struct sio_dma_dev *sio_dma_dev_create(struct sio_dma *dma, uint16_t sid, uint64
     d->sid = sid;
     atomic_init(&d->mask, dma_mask);
     atomic_init(&d->cmask, dma_mask);
-    pthread_mutex_init(&d->lock, NULL);
+    os_lock_init(&d->lock);
     if (dma->ops->dev_attach && dma->ops->dev_attach(d)) {
-        pthread_mutex_destroy(&d->lock);
         free(d);
         return NULL;
     }
@@ -393,7 +394,6 @@ int sio_dma_dev_destroy(struct sio_dma_dev *d)
         dma->ops->dev_detach(d);
     free(d->tab);
     free(d->used);
-    pthread_mutex_destroy(&d->lock);
     free(d);
     return leaks ? SIO_ELEAK : 0;
 }
@@ -431,9 +431,9 @@ uint16_t sio_dma_dev_sid(const struct sio_dma_dev *d)
 
 uint64_t sio_dma_dev_live(struct sio_dma_dev *d)
 {
-    pthread_mutex_lock(&d->lock);
+    os_lock(&d->lock);
     uint64_t n = d->n;
-    pthread_mutex_unlock(&d->lock);
+    os_unlock(&d->lock);
     return n;
 }
 
@@ -555,7 +555,7 @@ int sio_dma_unmap_sg(struct sio_dma_dev *d, struct sio_sg *sg, unsigned nents, e
     if (!d || !sg || !nents || !dir_ok(dir))
         return SIO_EINVAL;
     struct sio_dma_mapping m;
-    pthread_mutex_lock(&d->lock);
+    os_lock(&d->lock);
     long i = tab_find(d, sg[0].dma_address);
     int rc = 0;
     if (i < 0)
@@ -563,13 +563,13 @@ int sio_dma_unmap_sg(struct sio_dma_dev *d, struct sio_sg *sg, unsigned nents, e
     else if (d->tab[i].kind != SIO_DMA_KIND_SG || d->tab[i].nents != nents || d->tab[i].dir != dir)
         rc = SIO_EINVAL;
     if (rc) {
-        pthread_mutex_unlock(&d->lock);
+        os_unlock(&d->lock);
         return rc;
     }
     m = d->tab[i];
     tab_remove(d, (size_t)i);
     dead_push(d, m.dma);
-    pthread_mutex_unlock(&d->lock);
+    os_unlock(&d->lock);
     rc = backend_unmap_sg(d, &m);
     free((void *)m.sgl);
     return rc;
@@ -614,7 +614,7 @@ int sio_dma_free_coherent(struct sio_dma_dev *d, uint64_t size, uint64_t cpu_pa,
 {
     if (!d)
         return SIO_EINVAL;
-    pthread_mutex_lock(&d->lock);
+    os_lock(&d->lock);
     long i = tab_find(d, dma);
     int rc = 0;
     if (i < 0)
@@ -623,13 +623,13 @@ int sio_dma_free_coherent(struct sio_dma_dev *d, uint64_t size, uint64_t cpu_pa,
              d->tab[i].pa != cpu_pa)
         rc = SIO_EINVAL;
     if (rc) {
-        pthread_mutex_unlock(&d->lock);
+        os_unlock(&d->lock);
         return rc;
     }
     struct sio_dma_mapping m = d->tab[i];
     tab_remove(d, (size_t)i);
     dead_push(d, dma);
-    pthread_mutex_unlock(&d->lock);
+    os_unlock(&d->lock);
     if (d->dma->ops->free_coherent)
         return d->dma->ops->free_coherent(d, &m);
     return sio_dma_pages_free(d->dma, m.pa, m.len);
@@ -661,7 +661,7 @@ static void release_mapping(struct sio_dma_dev *d, struct sio_dma_mapping *m)
 static int peek_record(struct sio_dma_dev *d, uint64_t key, enum sio_dma_kind kind,
                        struct sio_dma_mapping *out)
 {
-    pthread_mutex_lock(&d->lock);
+    os_lock(&d->lock);
     long i = tab_find(d, key);
     int rc = 0;
     if (i < 0)
@@ -670,7 +670,7 @@ static int peek_record(struct sio_dma_dev *d, uint64_t key, enum sio_dma_kind ki
         rc = SIO_EINVAL;
     else
         *out = d->tab[i];
-    pthread_mutex_unlock(&d->lock);
+    os_unlock(&d->lock);
     return rc;
 }
 

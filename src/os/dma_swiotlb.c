@@ -20,7 +20,8 @@
 #include <softiommu/dma.h>
 #include <softiommu/err.h>
 
-#include <pthread.h>
+#include "os_lock.h"
+
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@
 #define MAX_AREAS  64
 
 struct area {
-    pthread_mutex_t lock;
+    struct os_lock lock;
     unsigned first, nslots; /* global slot index range [first, first+nslots) */
     unsigned cursor;        /* next search start, relative to first */
     unsigned used;
@@ -104,7 +105,7 @@ static long slots_alloc(struct swiotlb *s, unsigned n, unsigned align, uint64_t 
         if (a->first >= top)
             continue;
         unsigned hi = (uint64_t)a->first + a->nslots <= top ? a->nslots : (unsigned)top - a->first;
-        pthread_mutex_lock(&a->lock);
+        os_lock(&a->lock);
         long i = -1;
         if (a->nslots - a->used >= n) {
             unsigned cur = a->cursor < hi ? a->cursor : 0;
@@ -117,7 +118,7 @@ static long slots_alloc(struct swiotlb *s, unsigned n, unsigned align, uint64_t 
             a->used += n;
             a->cursor = (unsigned)i + n;
         }
-        pthread_mutex_unlock(&a->lock);
+        os_unlock(&a->lock);
         if (i >= 0)
             return (long)a->first + i;
     }
@@ -128,14 +129,14 @@ static void slots_free(struct swiotlb *s, unsigned slot, unsigned n)
 {
     unsigned per = s->areas[0].nslots;
     struct area *a = &s->areas[slot / per];
-    pthread_mutex_lock(&a->lock);
+    os_lock(&a->lock);
     bits_set(a->bitmap, slot - a->first, n, 0);
     a->used -= n;
     /* Search from the lowest slot freed lately: recently used slots are reused first and stay
      * in the CPU's caches (Linux's next-fit cursor walks the whole pool, cold). */
     if (slot - a->first < a->cursor)
         a->cursor = slot - a->first;
-    pthread_mutex_unlock(&a->lock);
+    os_unlock(&a->lock);
 }
 
 static unsigned nslots_for(uint64_t len)
@@ -186,15 +187,13 @@ static int swiotlb_init(struct sio_dma *dma, const void *vcfg, void **priv)
     memset(s->areas, 0, sizeof(struct area) * nareas);
     for (unsigned i = 0; i < nareas; i++) {
         struct area *a = &s->areas[i];
-        pthread_mutex_init(&a->lock, NULL);
+        os_lock_init(&a->lock);
         a->first = i * per;
         a->nslots = per;
         a->bitmap = calloc(per / 64, sizeof(uint64_t));
         if (!a->bitmap) {
-            for (unsigned j = 0; j <= i; j++) {
+            for (unsigned j = 0; j <= i; j++)
                 free(s->areas[j].bitmap);
-                pthread_mutex_destroy(&s->areas[j].lock);
-            }
             free(s->areas);
             free(s);
             return SIO_ENOMEM;
@@ -208,10 +207,8 @@ static void swiotlb_fini(struct sio_dma *dma, void *priv)
 {
     (void)dma;
     struct swiotlb *s = priv;
-    for (unsigned i = 0; i < s->nareas; i++) {
+    for (unsigned i = 0; i < s->nareas; i++)
         free(s->areas[i].bitmap);
-        pthread_mutex_destroy(&s->areas[i].lock);
-    }
     free(s->areas);
     free(s);
 }

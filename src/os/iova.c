@@ -17,6 +17,8 @@
 #include <softiommu/iova.h>
 #include <softiommu/err.h>
 
+#include "os_lock.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -43,14 +45,14 @@ struct mag {
 };
 
 struct cpu_cache {
-    pthread_mutex_t lock;
+    struct os_lock lock;
     struct mag *loaded[NCLASS], *prev[NCLASS];
     int64_t in_use; /* pages handed out from this slot's magazines minus pages freed into them */
     uint64_t alloc_cached, free_cached;
 } __attribute__((aligned(CACHE_ALIGN)));
 
 struct depot {
-    pthread_mutex_t lock;
+    struct os_lock lock;
     unsigned n;
     struct mag *m[DEPOT_MAX];
 };
@@ -383,7 +385,7 @@ static int cache_alloc(struct sio_iova *a, unsigned k, uint64_t lim, uint64_t *p
 {
     struct cpu_cache *c = cpu_slot(a);
     int hit = 0;
-    pthread_mutex_lock(&c->lock);
+    os_lock(&c->lock);
     if (mag_pop(c->loaded[k], k, lim, pfn)) {
         hit = 1;
     } else if (mag_pop(c->prev[k], k, lim, pfn)) {
@@ -396,10 +398,10 @@ static int cache_alloc(struct sio_iova *a, unsigned k, uint64_t lim, uint64_t *p
     } else if (mag_empty(c->loaded[k]) && mag_empty(c->prev[k])) {
         struct depot *d = &a->depot[k];
         struct mag *full = NULL;
-        pthread_mutex_lock(&d->lock);
+        os_lock(&d->lock);
         if (d->n)
             full = d->m[--d->n];
-        pthread_mutex_unlock(&d->lock);
+        os_unlock(&d->lock);
         if (full) {
             free(c->loaded[k]);
             c->loaded[k] = full;
@@ -410,14 +412,14 @@ static int cache_alloc(struct sio_iova *a, unsigned k, uint64_t lim, uint64_t *p
         c->in_use += (int64_t)1 << k;
         c->alloc_cached++;
     }
-    pthread_mutex_unlock(&c->lock);
+    os_unlock(&c->lock);
     return hit;
 }
 
 static int cache_free(struct sio_iova *a, unsigned k, uint64_t pfn)
 {
     struct cpu_cache *c = cpu_slot(a);
-    pthread_mutex_lock(&c->lock);
+    os_lock(&c->lock);
     if (!c->loaded[k] && !(c->loaded[k] = calloc(1, sizeof(struct mag))))
         goto fail;
     if (c->loaded[k]->n == MAG_SIZE) {
@@ -434,12 +436,12 @@ static int cache_free(struct sio_iova *a, unsigned k, uint64_t pfn)
             struct mag *fresh = calloc(1, sizeof(struct mag));
             int moved = 0;
             if (fresh) {
-                pthread_mutex_lock(&d->lock);
+                os_lock(&d->lock);
                 if (d->n < DEPOT_MAX) {
                     d->m[d->n++] = c->loaded[k];
                     moved = 1;
                 }
-                pthread_mutex_unlock(&d->lock);
+                os_unlock(&d->lock);
             }
             if (moved) {
                 c->loaded[k] = fresh;
@@ -453,10 +455,10 @@ static int cache_free(struct sio_iova *a, unsigned k, uint64_t pfn)
     m->pfn[m->n++] = pfn;
     c->in_use -= (int64_t)1 << k;
     c->free_cached++;
-    pthread_mutex_unlock(&c->lock);
+    os_unlock(&c->lock);
     return 1;
 fail:
-    pthread_mutex_unlock(&c->lock);
+    os_unlock(&c->lock);
     return 0;
 }
 
@@ -481,9 +483,9 @@ struct sio_iova *sio_iova_create(uint64_t base, uint64_t end)
     memset(a->cpu, 0, sizeof(struct cpu_cache) * a->ncpu);
     pthread_mutex_init(&a->tree_lock, NULL);
     for (unsigned i = 0; i < a->ncpu; i++)
-        pthread_mutex_init(&a->cpu[i].lock, NULL);
+        os_lock_init(&a->cpu[i].lock);
     for (unsigned k = 0; k < NCLASS; k++)
-        pthread_mutex_init(&a->depot[k].lock, NULL);
+        os_lock_init(&a->depot[k].lock);
     if (tree_add(a, a->base_pfn, a->end_pfn)) {
         sio_iova_destroy(a);
         return NULL;
@@ -509,12 +511,10 @@ void sio_iova_destroy(struct sio_iova *a)
             free(a->cpu[i].loaded[k]);
             free(a->cpu[i].prev[k]);
         }
-        pthread_mutex_destroy(&a->cpu[i].lock);
     }
     for (unsigned k = 0; k < NCLASS; k++) {
         for (unsigned j = 0; j < a->depot[k].n; j++)
             free(a->depot[k].m[j]);
-        pthread_mutex_destroy(&a->depot[k].lock);
     }
     tree_destroy(a->root);
     while (a->node_pool) {
@@ -633,22 +633,22 @@ void sio_iova_drain(struct sio_iova *a)
 {
     for (unsigned i = 0; i < a->ncpu; i++) {
         struct cpu_cache *c = &a->cpu[i];
-        pthread_mutex_lock(&c->lock);
+        os_lock(&c->lock);
         for (unsigned k = 0; k < NCLASS; k++) {
             mag_to_tree(a, c->loaded[k], k);
             mag_to_tree(a, c->prev[k], k);
         }
-        pthread_mutex_unlock(&c->lock);
+        os_unlock(&c->lock);
     }
     for (unsigned k = 0; k < NCLASS; k++) {
         struct depot *d = &a->depot[k];
-        pthread_mutex_lock(&d->lock);
+        os_lock(&d->lock);
         while (d->n) {
             struct mag *m = d->m[--d->n];
             mag_to_tree(a, m, k);
             free(m);
         }
-        pthread_mutex_unlock(&d->lock);
+        os_unlock(&d->lock);
     }
 }
 
@@ -658,20 +658,20 @@ void sio_iova_get_stats(struct sio_iova *a, struct sio_iova_stats *out)
     int64_t in_use = 0;
     for (unsigned i = 0; i < a->ncpu; i++) {
         struct cpu_cache *c = &a->cpu[i];
-        pthread_mutex_lock(&c->lock);
+        os_lock(&c->lock);
         in_use += c->in_use;
         out->alloc_cached += c->alloc_cached;
         out->free_cached += c->free_cached;
         for (unsigned k = 0; k < NCLASS; k++)
             out->cached_ranges +=
                 (c->loaded[k] ? c->loaded[k]->n : 0) + (c->prev[k] ? c->prev[k]->n : 0);
-        pthread_mutex_unlock(&c->lock);
+        os_unlock(&c->lock);
     }
     for (unsigned k = 0; k < NCLASS; k++) {
-        pthread_mutex_lock(&a->depot[k].lock);
+        os_lock(&a->depot[k].lock);
         for (unsigned j = 0; j < a->depot[k].n; j++)
             out->cached_ranges += a->depot[k].m[j]->n;
-        pthread_mutex_unlock(&a->depot[k].lock);
+        os_unlock(&a->depot[k].lock);
     }
     pthread_mutex_lock(&a->tree_lock);
     in_use += a->tree_in_use;
