@@ -242,6 +242,39 @@ static void test_ram_ownership(void **state)
     assert_string_equal(got, "more");
 }
 
+static void test_large_group(void **state)
+{
+    struct plat *p = *state;
+    /* A root port without ACS opening bus 7, with 32 multi-function devices of 8 functions
+     * each and no ACS anywhere: one group of 257 (the port and 256 endpoints). */
+    struct sio_pci_fn_desc rp = plat_port(7, SIO_PCIE_ROOT_PORT);
+    rp.acs = 0;
+    plat_add(p, 0, 0x1a, 0, rp, NULL);
+    struct sio_pci_fn_desc d = sio_rogue_desc();
+    struct sio_pci_fn *last = NULL;
+    for (unsigned dev = 0; dev < 32; dev++)
+        for (unsigned fn = 0; fn < 8; fn++)
+            plat_add(p, 7, dev, fn, d, &last);
+    sio_pci_fn_set_port(last, sio_vtd_port(&p->port));
+    assert_int_equal(sio_hv_rescan(p->hv), 0);
+    const struct sio_pci_enum *e = sio_hv_pci(p->hv);
+    unsigned g = sio_pci_enum_find(e, sio_sid(7, 5, 3))->group;
+    assert_int_equal(sio_pci_enum_group(e, g, NULL, 0), 257);
+    assert_int_equal(sio_hv_assign(p->vm[0], sio_sid(7, 5, 3)), 0);
+    assert_int_equal(sio_vm_devices(p->vm[0], NULL, 0), 256);
+    assert_int_equal(sio_hv_assign(p->vm[1], sio_sid(7, 31, 7)), SIO_EOWNED);
+    assert_non_null(strstr(sio_hv_last_error(p->hv), "0000:07:1f.7 is assigned to VM 'A'"));
+    plat_bus_master(p, sio_sid(7, 31, 7));
+    assert_int_equal(dma(p, sio_sid(7, 31, 7), 0x9000, "far", 4, SIO_WRITE), 0);
+    char got[4];
+    assert_int_equal(sio_mem_read(&p->mem, plat_vm_hpa(0) + 0x9000, got, 4), 0);
+    assert_string_equal(got, "far");
+    assert_int_equal(sio_hv_deassign(p->vm[0], sio_sid(7, 0, 0)), 0);
+    assert_int_equal(sio_vm_devices(p->vm[0], NULL, 0), 0);
+    assert_int_equal(sio_hv_assign(p->vm[1], sio_sid(7, 31, 7)), 0);
+    assert_int_equal(sio_vm_devices(p->vm[1], NULL, 0), 256);
+}
+
 static void test_no_iommu(void **state)
 {
     (void)state;
@@ -284,6 +317,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deassign_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_passthrough, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ram_ownership, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_group, setup, teardown),
         cmocka_unit_test(test_no_iommu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

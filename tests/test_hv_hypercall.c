@@ -118,7 +118,9 @@ static void test_refusals(void **state)
     assert_int_equal(hc(a, SIO_HC_IOSPACE_DESTROY, RID_NIC2, 0, 0, 0, 0), SIO_ENOENT);
     /* 04:01.0 shares its requester id (04:00.0, the bridge's) with 04:02.0. */
     assert_int_equal(hc(a, SIO_HC_IOSPACE_CREATE, RID_DMA32, 0, 0, 0, 0), SIO_EGROUP);
-    assert_non_null(strstr(sio_hv_last_error(p->hv), "0000:04:00.0"));
+    assert_string_equal(sio_hv_last_error(p->hv),
+                        "0000:04:01.0 cannot have its own I/O space: its DMA carries the "
+                        "requester id of 0000:04:00.0, as does 0000:04:02.0's");
     /* Nothing refused changed anything: NIC1's space holds only the one mapping. */
     plat_bus_master(p, RID_NIC1);
     assert_int_equal(dma(p, RID_NIC1, 0x10000, "ok", 3, SIO_WRITE), 0);

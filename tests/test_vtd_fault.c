@@ -82,7 +82,7 @@ static void p_ctx_rsvd(struct vt *t, uint64_t top)
 static void p_sl_rsvd(struct vt *t, uint64_t top)
 {
     uint64_t ea = vt_entry_addr(t, top, 4, 0x1000, 1);
-    vt_w64(t, ea, vt_r64(t, ea) | (1ULL << 62));
+    vt_w64(t, ea, vt_r64(t, ea) | (1ULL << 50)); /* address bit above HAW 48 */
 }
 
 static void test_each_reason_recorded(void **state)

@@ -14,11 +14,12 @@
  *   PSI (39)              0x0000008000000000
  *   NFR 7 (47:40)         0x0000070000000000
  *   MAMV 18 (53:48)       0x0012000000000000
+ *   PI (59)               0x0800000000000000
  * and RWBF, CM, PLMR, PHMR clear. */
-#define CAP_DEFAULT 0x0012078C226F0606ULL
-/* ECAP: C (0), PT (6), SC (7), IRO 0xF (17:8); QI, DT, IR, EIM and PI are not implemented
- * by this issue and must not be advertised although the default features ask for them. */
-#define ECAP_DEFAULT 0x0000000000000FC1ULL
+#define CAP_DEFAULT 0x0812078C226F0606ULL
+/* ECAP: C (0), QI (1), DT (2), IR (3), EIM (4), PT (6), SC (7), IRO 0xF (17:8),
+ * MHMV 15 (23:20). */
+#define ECAP_DEFAULT 0x0000000000F00FDFULL
 
 static void test_reset_values(void **state)
 {
@@ -75,8 +76,8 @@ static void test_caps_from_config(void **state)
     assert_int_equal((cap >> 16) & 0x3f, 56);
     assert_int_equal((cap >> 34) & 0xf, 0);
     assert_int_equal((cap >> 40) & 0xff, 255);
-    assert_int_equal((cap >> 59) & 1, 0); /* PI not implemented here */
-    assert_int_equal(rd64(&t, R_ECAP), 0xF00);
+    assert_int_equal((cap >> 59) & 1, 1);         /* PI */
+    assert_int_equal(rd64(&t, R_ECAP), 0xF00F0E); /* QI, DT, IR (no EIM), IRO, MHMV */
     /* The last of 256 records is inside the window and reads 0. */
     assert_int_equal(rd64(&t, R_FRCD + 16 * 255 + 8), 0);
     vt_fini(&t);
@@ -105,12 +106,12 @@ static void test_unknown_and_bad_accesses(void **state)
     (void)state;
     struct vt t;
     vt_init(&t, NULL);
-    /* 8-byte slots with no register in either half (0x58 AFLOG, 0x68 PMR, 0x80-0xb8 queued
-     * invalidation and IR: not implemented), and 4-byte holes between registers. */
+    /* 8-byte slots with no register in either half (0x58 AFLOG, 0x68 PMR: not implemented;
+     * 0x80-0xb8 are the queue and IR registers, test_vtd_qi/test_vtd_ir), and 4-byte holes
+     * between registers. */
     static const uint64_t unknown64[] = {0x48,  0x50,  0x58,  0x60,  0x68,   0x70,   0x78,
-                                         0x80,  0x88,  0x90,  0x98,  0xa0,   0xb0,   0xb8,
                                          0x100, 0x200, 0x2a0, 0xff8, 0x1000, 0x10000};
-    static const uint64_t unknown32[] = {0x04, 0x30, 0x4c, 0x9c, 0xec, 0x2a4};
+    static const uint64_t unknown32[] = {0x04, 0x30, 0x4c, 0x98, 0xec, 0x2a4};
     for (size_t i = 0; i < sizeof(unknown64) / sizeof(unknown64[0]); i++) {
         wr64(&t, unknown64[i], ~0ULL);
         assert_int_equal(rd64(&t, unknown64[i]), 0);

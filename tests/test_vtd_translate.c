@@ -136,7 +136,7 @@ static void test_invalid_context(void **state)
         const char *what;
     } cases[] = {
         {ctx_lo(top, 0, 0), ctx_hi(2, 1), 0, "valid"},
-        {ctx_lo(top, 1, 0), ctx_hi(2, 1), 0x3, "TT=01 without DT"},
+        {ctx_lo(top, 1, 0), ctx_hi(2, 1), 0, "TT=01 with DT (the default)"},
         {ctx_lo(top, 3, 0), ctx_hi(2, 1), 0x3, "TT=11"},
         {ctx_lo(top, 0, 0), ctx_hi(3, 1), 0x3, "AW 57-bit not in SAGAW"},
         {ctx_lo(top, 0, 0), ctx_hi(0, 1), 0x3, "AW 30-bit not in SAGAW"},
@@ -165,6 +165,14 @@ static void test_invalid_context(void **state)
             fail();
         }
     }
+    vt_fini(&t);
+    /* Without DT (ECAP.DT=0), TT=01 is an invalid context entry. */
+    struct sio_vtd_config nodt = {.features = SIO_VTD_F_DEFAULT & ~SIO_VTD_F_DT};
+    top = setup(&t, &nodt, 2, 1);
+    vt_map(&t, top, 4, 0x1000, 0x5000, 1, 3);
+    vt_ctx_entry(&t, SID, ctx_lo(top, 1, 0), ctx_hi(2, 1));
+    assert_int_equal(vt_ccmd(&t, CCMD_GLOBAL), 1);
+    expect_xlate(&t, SID, 0x1000, SIO_READ, 0x3, 0);
     vt_fini(&t);
 }
 
@@ -251,7 +259,7 @@ static void test_sl_reserved_bits(void **state)
         {4, 1ULL << 11, 0xC, "SNP in a non-leaf"},
         {3, 1ULL << 62, 0xC, "TM in a non-leaf"},
         {2, 1ULL << 11, 0xC, "SNP in a PDE"},
-        {1, 1ULL << 62, 0xC, "TM in a leaf without DT"},
+        {1, 1ULL << 62, 0, "TM in a leaf with DT (the default)"},
         {1, 1ULL << 48, 0xC, "leaf address at HAW (48)"},
         {3, 1ULL << 51, 0xC, "table address bit 51"},
         {1, 0x7CULL, 0, "bits 6:2 ignored"},
@@ -280,6 +288,13 @@ static void test_sl_reserved_bits(void **state)
     vt_map(&t, top, 4, iova, 0x7000000, 1, 3);
     uint64_t ea = vt_entry_addr(&t, top, 4, iova, 1);
     vt_w64(&t, ea, vt_r64(&t, ea) | (1ULL << 11));
+    expect_xlate(&t, SID, iova, SIO_READ, 0xC, 0);
+    vt_fini(&t);
+    /* Without DT, TM in a leaf is reserved. */
+    top = setup(&t, &nosc, 2, 1);
+    vt_map(&t, top, 4, iova, 0x7000000, 1, 3);
+    ea = vt_entry_addr(&t, top, 4, iova, 1);
+    vt_w64(&t, ea, vt_r64(&t, ea) | (1ULL << 62));
     expect_xlate(&t, SID, iova, SIO_READ, 0xC, 0);
     vt_fini(&t);
     /* A smaller HAW moves the reserved boundary: bit 40 is reserved with HAW 40. */

@@ -52,10 +52,13 @@ struct sio_vtd_config {     /* zero-initialised = sensible defaults */
     unsigned iotlb_entries; /* model cache size (0: 1024; SIO_VTD_CACHE_OFF: none) */
     uint64_t features;      /* SIO_VTD_F_* (0: SIO_VTD_F_DEFAULT) */
     /* Extensions (0 = default). */
-    unsigned haw_bits;    /* host address width: table and page addresses at or above it are
-                             reserved bits (0: aw_bits; at most 52) */
-    unsigned ctx_entries; /* context-cache size (0: 256; SIO_VTD_CACHE_OFF: none) */
-    unsigned psc_entries; /* paging-structure-cache size (0: 512; SIO_VTD_CACHE_OFF: none) */
+    unsigned haw_bits;          /* host address width: table and page addresses at or above it are
+                                   reserved bits (0: aw_bits; at most 52) */
+    unsigned ctx_entries;       /* context-cache size (0: 256; SIO_VTD_CACHE_OFF: none) */
+    unsigned psc_entries;       /* paging-structure-cache size (0: 512; SIO_VTD_CACHE_OFF: none) */
+    unsigned iec_entries;       /* interrupt-entry-cache size (0: 256; SIO_VTD_CACHE_OFF: none) */
+    unsigned devtlb_timeout_us; /* how long a device may take to complete a device-TLB
+                                   invalidation before ITE (0: 1000000, one second) */
 };
 
 struct sio_vtd;
@@ -166,6 +169,124 @@ struct sio_irq {
     unsigned flags; /* SIO_IRQ_POSTED, ... */
 };
 int sio_vtd_msi(struct sio_vtd *, uint16_t sid, uint64_t addr, uint32_t data, struct sio_irq *out);
+
+/* ---- Interrupt remapping (VT-d 6) ------------------------------------------------------- */
+
+/* sio_vtd_msi returns 0 when the interrupt is delivered (out filled), the interrupt-remapping
+ * fault reason (0x20-0x28) when it is blocked (recorded in the fault registers unless the
+ * IRTE's FPD suppresses it), or SIO_EINVAL when addr is not an interrupt address
+ * (0xFEEx_xxxx) or out is NULL.
+ *
+ * out->vector is the vector to deliver, out->dest the destination APIC id: the 8-bit xAPIC id
+ * (IRTE DST[15:8]) or, with IRTA.EIME, the 32-bit x2APIC id; for compatibility-format
+ * interrupts passed through, the 8-bit id of address bits 19:12. For a posted interrupt
+ * (SIO_IRQ_POSTED) the interrupt went to the posted-interrupt descriptor: vector is the
+ * virtual vector recorded in PIR, dest the descriptor's notification destination, and
+ * SIO_IRQ_NOTIFIED says whether the notification event (vector NV) was sent through
+ * sio_irq_ops. The other flags describe the interrupt: */
+#define SIO_IRQ_REMAPPED   (1u << 1) /* translated through a remapped-format IRTE */
+#define SIO_IRQ_LEVEL      (1u << 2) /* trigger mode level (TM=1) */
+#define SIO_IRQ_LOGICAL    (1u << 3) /* destination mode logical (DM=1) */
+#define SIO_IRQ_RH         (1u << 4) /* redirection hint */
+#define SIO_IRQ_X2APIC     (1u << 5) /* dest is a 32-bit x2APIC id */
+#define SIO_IRQ_NOTIFIED   (1u << 6) /* posted: the notification event was sent */
+#define SIO_IRQ_URGENT     (1u << 7) /* posted: the IRTE's URG bit */
+#define SIO_IRQ_DLM_SHIFT  8         /* delivery mode, 3 bits: */
+#define SIO_IRQ_DLM(flags) (((flags) >> SIO_IRQ_DLM_SHIFT) & 7u)
+enum {
+    SIO_IRQ_DLM_FIXED = 0,
+    SIO_IRQ_DLM_LOWEST = 1,
+    SIO_IRQ_DLM_SMI = 2,
+    SIO_IRQ_DLM_NMI = 4,
+    SIO_IRQ_DLM_INIT = 5,
+    SIO_IRQ_DLM_EXTINT = 7,
+};
+
+/* Format helpers for drivers and tests (pure functions, VT-d 6).
+ * A remappable IOAPIC redirection-table entry for IRTE `index`: vector 7:0 (Linux puts the
+ * pin number there; the IRTE's vector is what is delivered), polarity 13 (active_low), trigger
+ * 15 (level), mask 16, format 48 = 1, index[15] in 11 and index[14:0] in 63:49. */
+uint64_t sio_vtd_ioapic_rte(uint16_t index, uint8_t vector, int level, int active_low, int masked);
+/* The interrupt message an IOAPIC sends for a remappable RTE: handle = the RTE's index,
+ * SHV = 0; data carries the RTE's vector and trigger mode (ignored by remapping). */
+void sio_vtd_ioapic_rte_msi(uint64_t rte, uint64_t *addr, uint32_t *data);
+/* Remappable MSI address/data (VT-d 6): address 0xFEE | handle[14:0] in 19:5 | format 4 |
+ * SHV 3 | handle[15] in 2; data = the subhandle when shv (multi-MSI vector n uses subhandle
+ * n), else 0. */
+void sio_vtd_msi_remappable(uint16_t handle, int shv, uint16_t subhandle, uint64_t *addr,
+                            uint32_t *data);
+
+/* ---- ATS and device-TLBs (VT-d 2 TT=01, VT-d 5 type 3; PCIe ATS) ------------------------ */
+
+/* What a PCIe ATS translation completion carries. */
+enum { SIO_ATS_SC = 0, SIO_ATS_UR = 1, SIO_ATS_CA = 4 }; /* completion status */
+struct sio_vtd_ats_completion {
+    unsigned status; /* SIO_ATS_SC, or SIO_ATS_UR / SIO_ATS_CA (no translation) */
+    uint64_t addr;   /* translated address of the first byte of the range (SC) */
+    uint64_t size;   /* bytes the translation covers, naturally aligned: 4 KiB, 2 MiB, 1 GiB */
+    unsigned perm;   /* SIO_READ | SIO_WRITE granted; 0 with SC: no access (not present) */
+    uint64_t entry;  /* the completion's data entry: address 63:12 with the size in the S-bit
+                        encoding (bit 11), W bit 1, R bit 0 */
+    unsigned fault_reason; /* the VT-d fault behind UR/CA (recorded as usual), else 0 */
+};
+/* Flags of a translation request. */
+#define SIO_ATS_NW (1u << 0) /* no write: the device asks for read access only */
+/* A device's ATS translation request (AT=01) for iova. Allowed when the device's context
+ * entry has TT=01 (needs ECAP.DT); TT=00/10 answer UR with fault 0xD recorded. A page that is
+ * not present, or an address beyond the domain's width, completes successfully with no
+ * permission (nothing recorded: the device may ask again or use PRI); table errors answer CA.
+ * Returns 0 (status SC) or the fault reason. Translated requests (AT=10) that use the result
+ * are presented with sio_vtd_translate(..., access | SIO_AT_TRANSLATED, ...). */
+int sio_vtd_ats_translate(struct sio_vtd *, uint16_t sid, uint64_t iova, unsigned flags,
+                          struct sio_vtd_ats_completion *out);
+
+/* A device-TLB invalidation request (type-3 descriptor), as delivered to the device. */
+struct sio_vtd_devtlb_inv {
+    uint16_t sid;   /* the device */
+    uint16_t pfsid; /* physical-function SID field of the descriptor (ignored without DIT) */
+    unsigned mip;   /* max invalidations pending (the device's queue depth hint) */
+    uint64_t addr;  /* first byte of the range to invalidate */
+    uint64_t last;  /* last byte (inclusive); S=0: addr + 4095 */
+    uint64_t raw;   /* descriptor bits 127:64 as written: ADDR 63:12 | S (bit 0) */
+    unsigned itag;  /* invalidation tag, 0..31, to complete with */
+};
+/* A device's answer. */
+#define SIO_VTD_DEVTLB_DONE    0 /* invalidated: the completion is sent now */
+#define SIO_VTD_DEVTLB_PENDING 1 /* will answer later with sio_vtd_devtlb_complete */
+/* Any other value: the device never answers (the unit reports ITE at once). */
+typedef int (*sio_vtd_devtlb_fn)(void *ctx, const struct sio_vtd_devtlb_inv *inv);
+/* Registers (fn NULL: removes) the device-TLB of the device sid: every type-3 descriptor for
+ * sid is delivered to fn, from the thread that moved the queue, with no lock held. A SID with
+ * nothing registered never answers (ITE). SIO_ENOTSUP without ECAP.DT. */
+int sio_vtd_devtlb_register(struct sio_vtd *, uint16_t sid, sio_vtd_devtlb_fn fn, void *ctx);
+/* The device's invalidation completion for the ITags in the bit vector itags. An ITag with no
+ * outstanding request from sid is an invalidation completion error (FSTS.ICE, ICESID = sid):
+ * returns SIO_ENOENT then, else 0. */
+int sio_vtd_devtlb_complete(struct sio_vtd *, uint16_t sid, uint32_t itags);
+/* The PCIe ATS size encoding (S bit): S=0 is one 4 KiB page at addr 63:12; S=1 gives the size
+ * by the lowest 0 bit of addr at or above bit 12 (bit 12 clear: 8 KiB, 13 clear with 12 set:
+ * 16 KiB, ...). Decodes to [*first, *last]; encodes a naturally aligned power-of-two range of
+ * at least 4 KiB as address bits 63:12 and returns S (0 or 1) in *s. */
+void sio_ats_range_decode(uint64_t addr, int s, uint64_t *first, uint64_t *last);
+uint64_t sio_ats_range_encode(uint64_t first, uint64_t size, int *s);
+
+/* ---- Counters of queued invalidation, interrupt remapping, posting and ATS ---------------- */
+struct sio_vtd_ext_stats {
+    uint64_t qi_descriptors;         /* descriptors completed */
+    uint64_t qi_waits;               /* wait descriptors completed */
+    uint64_t qi_iqe, qi_ite, qi_ice; /* queue errors */
+    uint64_t devtlb_invs;            /* device-TLB invalidations sent to devices */
+    uint64_t devtlb_timeouts;        /* ... that never completed (ITE) */
+    uint64_t msi_remapped;           /* interrupts delivered through a remapped-format IRTE */
+    uint64_t msi_compat;             /* compatibility-format interrupts passed through */
+    uint64_t msi_posted;             /* interrupts posted */
+    uint64_t msi_blocked;            /* interrupts blocked by a fault */
+    uint64_t pi_notifications;       /* notification events sent */
+    uint64_t iec_hits, iec_misses, iec_evictions, iec_capacity;
+    uint64_t iec_inv_global, iec_inv_index;
+    uint64_t ats_requests; /* translation requests */
+};
+void sio_vtd_get_ext_stats(struct sio_vtd *, struct sio_vtd_ext_stats *out);
 
 #ifdef __cplusplus
 }

@@ -93,6 +93,8 @@
 #define SIO_VTD_ECAP_SC   SIO_F(7, 7)
 #define SIO_VTD_ECAP_IRO  SIO_F(17, 8) /* offset / 16 */
 #define SIO_VTD_ECAP_MHMV SIO_F(23, 20)
+#define SIO_VTD_ECAP_DIT  SIO_F(41, 41)
+#define SIO_VTD_ECAP_PDS  SIO_F(42, 42)
 #define SIO_VTD_ECAP_SMTS SIO_F(43, 43)
 
 /* ---- GCMD / GSTS (VT-d 1): same bit positions ---------------------------------------------- */
@@ -182,6 +184,8 @@ enum { SIO_VTD_IOTLB_GLOBAL = 1, SIO_VTD_IOTLB_DOMAIN = 2, SIO_VTD_IOTLB_PAGE = 
 #define SIO_VTD_IQERCD_IQEI   SIO_F(3, 0)
 #define SIO_VTD_IQERCD_ITESID SIO_F(47, 32)
 #define SIO_VTD_IQERCD_ICESID SIO_F(63, 48)
+#define SIO_VTD_IQA_RW        0xFFFFFFFFFFFFF807ULL /* 63:12 base, 11 DW, 2:0 QS */
+#define SIO_VTD_IQ_OFFSET_RW  0x000000000007FFF0ULL /* IQH/IQT 18:4 */
 enum sio_vtd_iqei {
     SIO_VTD_IQEI_NONE = 0,
     SIO_VTD_IQEI_BAD_TAIL = 1,
@@ -197,6 +201,7 @@ enum sio_vtd_iqei {
 #define SIO_VTD_IRTA_S    SIO_F(3, 0) /* 2^(S+1) entries */
 #define SIO_VTD_IRTA_EIME SIO_F(11, 11)
 #define SIO_VTD_IRTA_ADDR SIO_F(63, 12)
+#define SIO_VTD_IRTA_RSVD 0x00000000000007F0ULL /* 10:4 */
 
 /* ---- VT-d 2: root and context entries (128-bit) ------------------------------------------- */
 #define SIO_VTD_ROOT_P      SIO_F(0, 0)
@@ -263,7 +268,9 @@ static inline uint64_t sio_vtd_level_size(unsigned level)
     X(0x23, IR_FETCH, "Error accessing interrupt-remapping table pointed by IRTA_REG")             \
     X(0x24, IR_RSVD, "Detected reserved fields in the IRTE entry")                                 \
     X(0x25, IR_COMPAT, "Blocked a compatibility format interrupt request")                         \
-    X(0x26, IR_SID, "Blocked an interrupt request due to source-id verification failure")
+    X(0x26, IR_SID, "Blocked an interrupt request due to source-id verification failure")          \
+    X(0x27, IR_PID_FETCH, "Error accessing the posted-interrupt descriptor pointed by the IRTE")   \
+    X(0x28, IR_PID_RSVD, "Detected reserved fields in the posted-interrupt descriptor")
 
 enum sio_vtd_fault_reason {
 #define SIO_VTD_FR_ENUM_(code, name, str) SIO_VTD_FR_##name = code,
@@ -308,6 +315,15 @@ enum {
 #define SIO_VTD_IEC_G    SIO_F(4, 4) /* 0 global, 1 index-selective */
 #define SIO_VTD_IEC_IM   SIO_F(31, 27)
 #define SIO_VTD_IEC_IIDX SIO_F(47, 32)
+/* Reserved bits of the 128-bit descriptors (legacy mode; the type field excluded). */
+#define SIO_VTD_CC_RSVD_LO     0xFFFC00000000F1C0ULL /* 63:50, 15:12, 8:6; hi: all */
+#define SIO_VTD_IOTLBD_RSVD_LO 0xFFFFFFFF0000F100ULL /* 63:32, 15:12, 8 */
+#define SIO_VTD_IOTLBD_RSVD_HI 0x0000000000000F80ULL /* 11:7 */
+#define SIO_VTD_DEVTLB_RSVD_LO 0x000F0000FFE001F0ULL /* 51:48, 31:21, 8:4 */
+#define SIO_VTD_DEVTLB_RSVD_HI 0x0000000000000FFEULL /* 11:1 */
+#define SIO_VTD_IEC_RSVD_LO    0xFFFF000007FFF1E0ULL /* 63:48, 26:12, 8:5; hi: all */
+#define SIO_VTD_WAIT_RSVD_LO   0x00000000FFFFF100ULL /* 31:12, 8 (and PD without ECAP.PDS) */
+#define SIO_VTD_WAIT_RSVD_HI   0x0000000000000003ULL /* 1:0 */
 /* type 5 wait */
 #define SIO_VTD_WAIT_IF    SIO_F(4, 4)
 #define SIO_VTD_WAIT_SW    SIO_F(5, 5)
@@ -323,6 +339,16 @@ enum {
 #define SIO_VTD_MSI_FORMAT    SIO_F(4, 4)
 #define SIO_VTD_MSI_SHV       SIO_F(3, 3)
 #define SIO_VTD_MSI_HANDLE_HI SIO_F(2, 2)
+#define SIO_VTD_MSI_SUBHANDLE SIO_F(15, 0) /* data, with SHV=1 */
+#define SIO_VTD_MSI_DATA_RSVD 0xFFFF0000u  /* data 31:16 */
+/* Compatibility-format MSI (address bit 4 = 0): address 19:12 destination, 3 RH, 2 DM; data
+ * 7:0 vector, 10:8 delivery mode, 15 trigger mode. */
+#define SIO_VTD_MSI_DEST     SIO_F(19, 12)
+#define SIO_VTD_MSI_RH       SIO_F(3, 3)
+#define SIO_VTD_MSI_DM       SIO_F(2, 2)
+#define SIO_VTD_MSI_D_VECTOR SIO_F(7, 0)
+#define SIO_VTD_MSI_D_DLM    SIO_F(10, 8)
+#define SIO_VTD_MSI_D_TM     SIO_F(15, 15)
 /* IRTE, remapped format (IM=0). */
 #define SIO_VTD_IRTE_P       SIO_F(0, 0)
 #define SIO_VTD_IRTE_FPD     SIO_F(1, 1)
@@ -339,6 +365,9 @@ enum {
 #define SIO_VTD_IRTE_SVT     SIO_F(83, 82)
 #define SIO_VTD_IRTE_RSVD_LO 0x00000000FF007000ULL /* 14:12, 31:24 */
 #define SIO_VTD_IRTE_RSVD_HI 0xFFFFFFFFFFF00000ULL /* 127:84 */
+/* With EIME=0 (xAPIC) only DST[15:8] holds the APIC id; the other DST bits are reserved. */
+#define SIO_VTD_IRTE_DST_XAPIC  SIO_F(47, 40)
+#define SIO_VTD_IRTE_RSVD_XAPIC 0xFFFF00FF00000000ULL
 /* IRTE, posted format (IM=1). */
 #define SIO_VTD_PIRTE_URG     SIO_F(14, 14)
 #define SIO_VTD_PIRTE_VV      SIO_F(23, 16)
@@ -346,9 +375,19 @@ enum {
 #define SIO_VTD_PIRTE_PDA_HI  SIO_F(127, 96)        /* PDA[63:32] */
 #define SIO_VTD_PIRTE_RSVD_LO 0x0000003FFF0030FCULL /* 7:2, 13:12, 37:24 */
 #define SIO_VTD_PIRTE_RSVD_HI 0x00000000FFF00000ULL /* 95:84 */
+/* Posted-interrupt descriptor (64 bytes, 64-byte aligned): PIR in qwords 0-3, then the control
+ * qword 4 (bits 319:256) with ON 256, SN 257, NV 279:272, NDST 319:288. */
+#define SIO_VTD_PID_SIZE     64
+#define SIO_VTD_PID_CTL_QW   4
+#define SIO_VTD_PID_ON       SIO_F(0, 0) /* of the control qword */
+#define SIO_VTD_PID_SN       SIO_F(1, 1)
+#define SIO_VTD_PID_NV       SIO_F(23, 16)
+#define SIO_VTD_PID_NDST     SIO_F(63, 32)
+#define SIO_VTD_PID_CTL_RSVD 0x00000000FF00FFFCULL /* 287:280, 271:258; qwords 5-7 too */
 /* Remappable IOAPIC RTE. */
 #define SIO_VTD_RTE_VECTOR   SIO_F(7, 0)
 #define SIO_VTD_RTE_INDEX_HI SIO_F(11, 11)
+#define SIO_VTD_RTE_POLARITY SIO_F(13, 13)
 #define SIO_VTD_RTE_TRIGGER  SIO_F(15, 15)
 #define SIO_VTD_RTE_MASK     SIO_F(16, 16)
 #define SIO_VTD_RTE_FORMAT   SIO_F(48, 48)

@@ -21,7 +21,6 @@
 
 #define PG        4096ULL
 #define MAX_VCPUS 64
-#define MAX_GROUP 256
 #define NRID      65536
 
 struct ram {
@@ -104,39 +103,63 @@ static const char *owner_words(struct sio_hv *hv, uint16_t rid, char *buf, size_
     return buf;
 }
 
-/* The endpoints of rid's group (bridges stay with the host; they do not DMA for a guest). */
-static unsigned group_endpoints(struct sio_hv *hv, uint16_t rid, uint16_t *out, unsigned max)
+/* Requester ids the IOMMU may see from one endpoint: its own and its DMA alias (as Linux's
+ * domain_context_mapping covers every alias). */
+static unsigned dev_sids(struct sio_hv *hv, uint16_t rid, uint16_t out[2])
 {
     const struct sio_pci_dev_info *d = sio_pci_enum_find(hv->pci, rid);
-    uint16_t all[MAX_GROUP];
-    unsigned n = sio_pci_enum_group(hv->pci, d->group, all, MAX_GROUP), k = 0;
-    if (n > MAX_GROUP)
-        n = MAX_GROUP;
-    for (unsigned i = 0; i < n; i++) {
-        const struct sio_pci_dev_info *m = sio_pci_enum_find(hv->pci, all[i]);
-        if (!m->bridge && k < max)
-            out[k++] = all[i];
-    }
-    return k;
+    out[0] = rid;
+    if (!d || d->dma_alias == rid)
+        return 1;
+    out[1] = d->dma_alias;
+    return 2;
 }
 
-/* Requester ids the IOMMU may see from these endpoints: each one's own and its DMA alias (as
- * Linux's domain_context_mapping covers every alias), without duplicates. */
-static unsigned sids_of(struct sio_hv *hv, const uint16_t *eps, unsigned n, uint16_t *out)
+/* A group as assignment sees it: its endpoints (bridges stay with the host; they do not DMA
+ * for a guest) and every requester id they use, without duplicates. Groups can be large (an
+ * SR-IOV device without ACS brings all its VFs), so the arrays are sized to fit. */
+struct members {
+    uint16_t *eps, *sids;
+    unsigned neps, nsids;
+};
+
+static void members_put(struct members *m)
 {
-    unsigned k = 0;
-    for (unsigned i = 0; i < n; i++) {
-        const struct sio_pci_dev_info *d = sio_pci_enum_find(hv->pci, eps[i]);
-        uint16_t c[2] = {d->rid, d->dma_alias};
-        for (unsigned j = 0; j < 2; j++) {
-            int dup = 0;
-            for (unsigned x = 0; x < k; x++)
-                dup |= out[x] == c[j];
-            if (!dup)
-                out[k++] = c[j];
+    free(m->eps);
+    free(m->sids);
+    memset(m, 0, sizeof(*m));
+}
+
+static int members_get(struct sio_hv *hv, uint16_t rid, struct members *m)
+{
+    memset(m, 0, sizeof(*m));
+    const struct sio_pci_dev_info *d = sio_pci_enum_find(hv->pci, rid);
+    unsigned total = sio_pci_enum_group(hv->pci, d->group, NULL, 0);
+    uint8_t *seen = calloc(NRID / 8, 1);
+    m->eps = malloc(sizeof(uint16_t) * (total ? total : 1));
+    m->sids = malloc(sizeof(uint16_t) * 2 * (total ? total : 1));
+    if (!seen || !m->eps || !m->sids) {
+        free(seen);
+        members_put(m);
+        return SIO_ENOMEM;
+    }
+    sio_pci_enum_group(hv->pci, d->group, m->eps, total);
+    for (unsigned i = 0; i < total; i++) {
+        uint16_t r = m->eps[i];
+        if (sio_pci_enum_find(hv->pci, r)->bridge)
+            continue;
+        m->eps[m->neps++] = r;
+        uint16_t c[2];
+        unsigned n = dev_sids(hv, r, c);
+        for (unsigned j = 0; j < n; j++) {
+            if (!(seen[c[j] / 8] & (1u << (c[j] % 8)))) {
+                seen[c[j] / 8] |= (uint8_t)(1u << (c[j] % 8));
+                m->sids[m->nsids++] = c[j];
+            }
         }
     }
-    return k;
+    free(seen);
+    return 0;
 }
 
 /* ---- the hypervisor ------------------------------------------------------------------------ */
@@ -256,7 +279,7 @@ int sio_hv_host_claim(struct sio_hv *hv, uint16_t rid, int passthrough)
         rc = refuse(hv, SIO_ENOTSUP, "no IOMMU: pass-through is all there is");
     if (!rc && passthrough && !hv->host_pt[rid]) {
         uint16_t sids[2];
-        unsigned n = sids_of(hv, &rid, 1, sids);
+        unsigned n = dev_sids(hv, rid, sids);
         for (unsigned i = 0; i < n && !rc; i++) {
             rc = sio_vtd_drv_passthrough(hv->cfg.iommu, sids[i]);
             if (rc == SIO_EBUSY && sids[i] != rid)
@@ -286,7 +309,7 @@ int sio_hv_host_release(struct sio_hv *hv, uint16_t rid)
     } else {
         if (hv->host_pt[rid] && hv->cfg.iommu) {
             uint16_t sids[2];
-            unsigned n = sids_of(hv, &rid, 1, sids);
+            unsigned n = dev_sids(hv, rid, sids);
             for (unsigned i = 0; i < n; i++) {
                 struct sio_domain *pt = sio_vtd_drv_device_domain(hv->cfg.iommu, sids[i]);
                 if (pt)
@@ -492,8 +515,7 @@ int sio_hv_assign(struct sio_vm *vm, uint16_t rid)
     pthread_mutex_lock(&hv->lock);
     int rc = 0;
     const struct sio_pci_dev_info *d = sio_pci_enum_find(hv->pci, rid);
-    uint16_t eps[MAX_GROUP], sids[2 * MAX_GROUP];
-    unsigned neps = 0, nsids = 0;
+    struct members g = {0};
     if (!d)
         rc = refuse(hv, SIO_ENOENT, "no device %s", bdf(hv, rid, b));
     else if (d->bridge)
@@ -503,10 +525,11 @@ int sio_hv_assign(struct sio_vm *vm, uint16_t rid)
     else if (hv->kind[rid] != SIO_OWNER_NONE)
         rc =
             refuse(hv, SIO_EOWNED, "%s is %s", bdf(hv, rid, b), owner_words(hv, rid, w, sizeof(w)));
+    if (!rc && (rc = members_get(hv, rid, &g)) != 0)
+        refuse(hv, rc, "out of memory");
     if (!rc) {
-        neps = group_endpoints(hv, rid, eps, MAX_GROUP);
-        for (unsigned i = 0; i < neps && !rc; i++) {
-            uint16_t m = eps[i];
+        for (unsigned i = 0; i < g.neps && !rc; i++) {
+            uint16_t m = g.eps[i];
             if (hv->kind[m] == SIO_OWNER_VM && hv->owner[m] != vm)
                 rc = refuse(hv, SIO_EOWNED, "%s shares IOMMU group %u with %s, which is %s",
                             bdf(hv, rid, b), d->group, bdf(hv, m, b2),
@@ -535,28 +558,28 @@ int sio_hv_assign(struct sio_vm *vm, uint16_t rid)
                 new_dom = 1;
             }
         }
-        nsids = rc ? 0 : sids_of(hv, eps, neps, sids);
-        for (unsigned i = 0; i < nsids && !rc; i++) {
-            rc = sio_vtd_drv_attach(vm->dom, sids[i]);
+        for (unsigned i = 0; i < g.nsids && !rc; i++) {
+            rc = sio_vtd_drv_attach(vm->dom, g.sids[i]);
             if (rc) {
-                refuse(hv, rc, "the IOMMU driver could not attach %s: %s", bdf(hv, sids[i], b),
+                refuse(hv, rc, "the IOMMU driver could not attach %s: %s", bdf(hv, g.sids[i], b),
                        sio_strerror(rc));
                 for (unsigned j = 0; j < i; j++)
-                    sio_vtd_drv_detach(vm->dom, sids[j]);
+                    sio_vtd_drv_detach(vm->dom, g.sids[j]);
             }
         }
         if (rc && new_dom)
             free_vm_domain(vm);
     }
     if (!rc) {
-        for (unsigned i = 0; i < neps; i++) {
-            hv->kind[eps[i]] = SIO_OWNER_VM;
-            hv->owner[eps[i]] = vm;
+        for (unsigned i = 0; i < g.neps; i++) {
+            hv->kind[g.eps[i]] = SIO_OWNER_VM;
+            hv->owner[g.eps[i]] = vm;
         }
-        vm->ndev += neps;
+        vm->ndev += g.neps;
         vm->st.assigns++;
         ok(hv);
     }
+    members_put(&g);
     pthread_mutex_unlock(&hv->lock);
     return rc;
 }
@@ -571,28 +594,30 @@ static int deassign_locked(struct sio_vm *vm, uint16_t rid)
     if (hv->kind[rid] != SIO_OWNER_VM || hv->owner[rid] != vm)
         return refuse(hv, SIO_EPERM, "%s is not VM '%s''s to give back: it is %s", bdf(hv, rid, b),
                       vm->name, owner_words(hv, rid, w, sizeof(w)));
-    uint16_t eps[MAX_GROUP], sids[2 * MAX_GROUP];
-    unsigned neps = group_endpoints(hv, rid, eps, MAX_GROUP);
+    struct members g;
+    int rc = members_get(hv, rid, &g);
+    if (rc)
+        return refuse(hv, rc, "out of memory");
     /* First make sure nothing the guest set up can still reach memory. */
-    for (unsigned i = 0; i < neps; i++)
-        quiesce(hv, eps[i]);
+    for (unsigned i = 0; i < g.neps; i++)
+        quiesce(hv, g.eps[i]);
     if (hv->cfg.iommu) {
-        for (unsigned i = 0; i < neps; i++) {
-            struct iospace *s = find_ios(vm, eps[i]);
+        for (unsigned i = 0; i < g.neps; i++) {
+            struct iospace *s = find_ios(vm, g.eps[i]);
             if (s)
                 iospace_free(vm, s); /* detaches it from its I/O space */
         }
         /* Ids that went to an I/O space are no longer in the VM's domain: the driver refuses
          * those detaches, harmlessly. */
-        unsigned nsids = sids_of(hv, eps, neps, sids);
-        for (unsigned i = 0; i < nsids && vm->dom; i++)
-            sio_vtd_drv_detach(vm->dom, sids[i]);
+        for (unsigned i = 0; i < g.nsids && vm->dom; i++)
+            sio_vtd_drv_detach(vm->dom, g.sids[i]);
     }
-    for (unsigned i = 0; i < neps; i++) {
-        hv->kind[eps[i]] = SIO_OWNER_NONE;
-        hv->owner[eps[i]] = NULL;
+    for (unsigned i = 0; i < g.neps; i++) {
+        hv->kind[g.eps[i]] = SIO_OWNER_NONE;
+        hv->owner[g.eps[i]] = NULL;
     }
-    vm->ndev -= neps;
+    vm->ndev -= g.neps;
+    members_put(&g);
     vm->st.deassigns++;
     if (vm->ndev == 0)
         free_vm_domain(vm);
@@ -658,7 +683,7 @@ static void iospace_free(struct sio_vm *vm, struct iospace *s)
 {
     struct sio_hv *hv = vm->hv;
     uint16_t sids[2];
-    unsigned n = sids_of(hv, &s->rid, 1, sids);
+    unsigned n = dev_sids(hv, s->rid, sids);
     for (unsigned i = 0; i < n; i++)
         sio_vtd_drv_detach(s->dom, sids[i]); /* refused for an id never attached: fine */
     for (unsigned i = 0; i < s->nmaps; i++)
@@ -708,16 +733,22 @@ static long hc_locked(struct sio_vm *vm, const struct sio_hypercall *hc)
             return refuse(hv, SIO_EEXIST, "%s already has its own I/O space", bdf(hv, rid, b));
         /* The space is per requester id: refuse when another endpoint carries the same. */
         const struct sio_pci_dev_info *d = sio_pci_enum_find(hv->pci, rid);
-        uint16_t eps[MAX_GROUP];
-        unsigned neps = group_endpoints(hv, rid, eps, MAX_GROUP);
-        for (unsigned i = 0; i < neps; i++) {
-            const struct sio_pci_dev_info *m = sio_pci_enum_find(hv->pci, eps[i]);
-            if (eps[i] != rid && m->dma_alias == d->dma_alias)
-                return refuse(hv, SIO_EGROUP,
-                              "%s cannot have its own I/O space: its DMA carries the "
-                              "requester id of %s, as does %s's",
-                              bdf(hv, rid, b), bdf(hv, d->dma_alias, w), bdf(hv, eps[i], b));
+        struct members g;
+        if (members_get(hv, rid, &g))
+            return refuse(hv, SIO_ENOMEM, "out of memory");
+        for (unsigned i = 0; i < g.neps; i++) {
+            const struct sio_pci_dev_info *m = sio_pci_enum_find(hv->pci, g.eps[i]);
+            if (g.eps[i] != rid && m->dma_alias == d->dma_alias) {
+                char b2[SIO_BDF_STRLEN];
+                long r = refuse(hv, SIO_EGROUP,
+                                "%s cannot have its own I/O space: its DMA carries the "
+                                "requester id of %s, as does %s's",
+                                bdf(hv, rid, b), bdf(hv, d->dma_alias, w), bdf(hv, g.eps[i], b2));
+                members_put(&g);
+                return r;
+            }
         }
+        members_put(&g);
         s = calloc(1, sizeof(*s));
         if (!s)
             return SIO_ENOMEM;
@@ -728,7 +759,7 @@ static long hc_locked(struct sio_vm *vm, const struct sio_hypercall *hc)
             return refuse(hv, SIO_ENOMEM, "the IOMMU driver has no domain left");
         }
         uint16_t sids[2];
-        unsigned n = sids_of(hv, &rid, 1, sids);
+        unsigned n = dev_sids(hv, rid, sids);
         int rc = 0;
         for (unsigned i = 0; i < n && !rc; i++) {
             if (vm->dom)
@@ -751,7 +782,7 @@ static long hc_locked(struct sio_vm *vm, const struct sio_hypercall *hc)
             return refuse(hv, SIO_ENOENT, "%s has no I/O space of its own", bdf(hv, rid, b));
         iospace_free(vm, s);
         uint16_t sids[2];
-        unsigned n = sids_of(hv, &rid, 1, sids);
+        unsigned n = dev_sids(hv, rid, sids);
         int rc = 0;
         for (unsigned i = 0; i < n && vm->dom; i++) {
             int r = sio_vtd_drv_attach(vm->dom, sids[i]);

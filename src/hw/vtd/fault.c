@@ -35,6 +35,10 @@ void vtd_ev_flush(struct sio_vtd *u, struct vtd_ev *ev)
         if (u->irq && u->irq->msi)
             u->irq->msi(u->irq_ctx, ev->msi[i].addr, ev->msi[i].data);
     ev->n = 0;
+    if (ev->deferred) {
+        ev->deferred = 0;
+        vtd_modules_deferred(u);
+    }
 }
 
 /* ---- event registers (VT-d 1: the IM/IP rules) ---------------------------------------------- */
@@ -228,8 +232,11 @@ const char *sio_vtd_fault_reason_str(unsigned reason)
 
 int sio_vtd_fault_qualified(unsigned reason)
 {
-    /* VT-d 4 (legacy split): 0x1 and 0x8-0xB are non-qualified. */
-    return (reason >= 0x2 && reason <= 0x7) || reason == 0xC || reason == 0xD;
+    /* VT-d 4 (legacy split): 0x1 and 0x8-0xB are non-qualified. Interrupt remapping: the
+     * faults found in or after a read IRTE (0x22, 0x24, 0x26, 0x28) are the ones its FPD
+     * suppresses (ir.c). */
+    return (reason >= 0x2 && reason <= 0x7) || reason == 0xC || reason == 0xD || reason == 0x22 ||
+           reason == 0x24 || reason == 0x26 || reason == 0x28;
 }
 
 int sio_vtd_fault_format(const struct sio_vtd_fault *f, uint16_t segment, char *buf, size_t len)
@@ -238,7 +245,7 @@ int sio_vtd_fault_format(const struct sio_vtd_fault *f, uint16_t segment, char *
     snprintf(dev, sizeof(dev), "%04x:%02x:%02x.%u", segment, (unsigned)(f->sid >> 8),
              (unsigned)((f->sid >> 3) & 0x1f), (unsigned)(f->sid & 7));
     const char *why = sio_vtd_fault_reason_str(f->reason);
-    if (f->reason >= 0x20 && f->reason <= 0x26)
+    if (f->reason >= 0x20 && f->reason <= 0x28)
         return snprintf(buf, len,
                         "DMAR: [INTR-REMAP] Request device [%s] fault index 0x%llx "
                         "[fault reason 0x%02x] %s",

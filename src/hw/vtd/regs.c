@@ -99,12 +99,18 @@ static void iotlb_write(struct sio_vtd *u, struct vtd_reg *r, uint64_t old, uint
 static void fsts_write(struct sio_vtd *u, struct vtd_reg *r, uint64_t old, uint64_t written,
                        uint64_t bytes, struct vtd_ev *ev)
 {
-    (void)r;
-    (void)old;
     (void)written;
     (void)bytes;
-    (void)ev;
     vtd_fsts_cleared(u);
+    /* Modules resume after their errors are cleared (QI: IQE/ITE). */
+    uint32_t cleared = (uint32_t)(old & ~r->val);
+    (void)cleared;
+    (void)ev;
+#define VTD_FSTS_MOD_(n)                                                                           \
+    if (cleared && vtd_module_##n.fsts_cleared && (u->features & vtd_module_##n.features))         \
+        vtd_module_##n.fsts_cleared(u, cleared, ev);
+    VTD_MODULES(VTD_FSTS_MOD_)
+#undef VTD_FSTS_MOD_
 }
 
 static void fectl_write(struct sio_vtd *u, struct vtd_reg *r, uint64_t old, uint64_t written,

@@ -207,7 +207,7 @@ static int perm_fault(unsigned need, unsigned have)
 static int perm_ok(const struct sio_vtd *u, unsigned access, unsigned have)
 {
     unsigned need = access & ACCESS_RW;
-    if ((have & need) == need)
+    if ((have & need) == need || (access & VTD_ACCESS_PROBE)) /* ATS: whatever the page has */
         return 1;
     /* ZLR (VT-d 2): a zero-length read of a write-only page is allowed. */
     return (access & ACCESS_ZLR) && need == SIO_READ && (have & SIO_WRITE) &&
@@ -336,6 +336,11 @@ static inline void xlate_out(struct sio_xlate *out, uint64_t frame, unsigned lev
 static int fault(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access, int fr,
                  unsigned fpd, struct sio_xlate *out)
 {
+    if ((access & VTD_ACCESS_PROBE) &&
+        (fr == SIO_VTD_FR_ADDR_BEYOND || fr == SIO_VTD_FR_NO_WRITE || fr == SIO_VTD_FR_NO_READ)) {
+        *out = (struct sio_xlate){0, 0, 0, (unsigned)fr}; /* ATS: no access, not a fault */
+        return fr;
+    }
     struct vtd_fault f = {sid, (uint8_t)fr, (uint8_t)fpd, access & ACCESS_VALID, iova, 0};
     vtd_fault_report(u, &f);
     if (out) {
@@ -367,8 +372,16 @@ static __attribute__((noinline)) int xlate_slow(struct sio_vtd *u, struct vtd_st
     int fr = ctx_get(u, st, sid, &c, gen, (seen & SEEN_CTX) ? &cd : NULL);
     if (fr)
         return fault(u, sid, iova, access, fr, c.fpd, out);
-    if (access & ACCESS_AT) /* no device-TLB context can exist without DT */
-        return fault(u, sid, iova, access, SIO_VTD_FR_BLOCKED, c.fpd, out);
+    if (access & ACCESS_AT) {
+        /* ATS (VT-d 2): only TT=01 (needs ECAP.DT) lets a device send translation requests
+         * and translated requests; TT=00/10 block both, recorded, so claiming an address is
+         * already translated never bypasses translation. Translated requests under TT=01
+         * carry host addresses (ats.c). */
+        if (c.tt != SIO_VTD_TT_SLPT_DEVTLB)
+            return fault(u, sid, iova, access, SIO_VTD_FR_BLOCKED, c.fpd, out);
+        if (access & SIO_AT_TRANSLATED)
+            return xlate_pass(out, iova);
+    }
     if (c.tt == SIO_VTD_TT_PASSTHROUGH) {
         VTD_SCOUNT(st, passthrough_slow);
         return xlate_pass(out, iova);
@@ -428,6 +441,12 @@ xlate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access, struct si
         }
     }
     return xlate_slow(u, st, sid, iova, access, out, seen, d);
+}
+
+int vtd_translate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access,
+                  struct sio_xlate *out)
+{
+    return xlate(u, sid, iova, access, out);
 }
 
 int sio_vtd_translate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access,
@@ -492,8 +511,12 @@ int sio_vtd_walk_dump(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned a
     }
     struct vtd_ctx c = {0};
     fr = ctx_fetch(u, sid, &c, t);
-    if (!fr && (access & ACCESS_AT))
+    if (!fr && (access & ACCESS_AT) && c.tt != SIO_VTD_TT_SLPT_DEVTLB)
         fr = SIO_VTD_FR_BLOCKED;
+    if (!fr && (access & SIO_AT_TRANSLATED)) {
+        tracef(t, "  result: translated request (TT=01), pa 0x%llx\n", (unsigned long long)iova);
+        return 0;
+    }
     if (!fr && c.tt == SIO_VTD_TT_PASSTHROUGH) {
         tracef(t, "  result: pass-through (TT=10), pa 0x%llx\n", (unsigned long long)iova);
         return 0;

@@ -209,6 +209,12 @@ struct sio_vtd *sio_vtd_create(const struct sio_vtd_config *cfg, const struct si
     u->features = req & implemented_features();
     if (!(u->features & SIO_VTD_F_SP2M))
         u->features &= ~SIO_VTD_F_SP1G;
+    /* ECAP dependencies (VT-d 1): QI=0 forces DT and IR off; IR=0 forces EIM and PI off. */
+    if (!(u->features & SIO_VTD_F_QI))
+        u->features &= ~(SIO_VTD_F_DT | SIO_VTD_F_IR);
+    if (!(u->features & SIO_VTD_F_IR))
+        u->features &= ~(SIO_VTD_F_EIM | SIO_VTD_F_PI);
+    u->cfg = *cfg;
     u->mgaw = aw;
     u->haw = haw;
     u->haw_mask = sio_mask64(haw - 1, 12);
@@ -264,10 +270,22 @@ void sio_vtd_reset(struct sio_vtd *u)
 
 uint64_t sio_vtd_mmio_read(struct sio_vtd *u, uint64_t offset, unsigned size)
 {
+    struct vtd_ev ev = {0};
     pthread_mutex_lock(&u->lock);
+    for (const struct vtd_module *const *m = vtd_modules; *m; m++)
+        if ((*m)->poll && (u->features & (*m)->features))
+            (*m)->poll(u, &ev); /* time-outs become visible to a polling driver */
     uint64_t v = vtd_regs_read(u, offset, size);
     pthread_mutex_unlock(&u->lock);
+    vtd_ev_flush(u, &ev);
     return v;
+}
+
+void vtd_modules_deferred(struct sio_vtd *u)
+{
+    for (const struct vtd_module *const *m = vtd_modules; *m; m++)
+        if ((*m)->deferred && (u->features & (*m)->features))
+            (*m)->deferred(u);
 }
 
 void sio_vtd_mmio_write(struct sio_vtd *u, uint64_t offset, uint64_t value, unsigned size)

@@ -44,14 +44,17 @@ struct sio_vtd;
 #define VTD_EV_MAX 4
 struct vtd_ev { /* MSIs to send once u->lock is released */
     unsigned n;
+    unsigned deferred; /* a module has work to do without u->lock (vtd_module.deferred) */
     struct {
         uint64_t addr;
         uint32_t data;
     } msi[VTD_EV_MAX];
 };
 void vtd_ev_msi(struct vtd_ev *ev, uint64_t addr, uint32_t data);
-/* Sends the queued MSIs through the unit's sio_irq_ops (call without u->lock). */
+/* Sends the queued MSIs through the unit's sio_irq_ops, then runs the modules' deferred work
+ * if ev->deferred (call without u->lock). */
 void vtd_ev_flush(struct sio_vtd *u, struct vtd_ev *ev);
+void vtd_modules_deferred(struct sio_vtd *u);
 
 /* ---- register file (VT-d 1) ----------------------------------------------------------------- */
 
@@ -252,6 +255,14 @@ unsigned vtd_inv_iotlb(struct sio_vtd *u, unsigned gran, uint16_t did, uint64_t 
 
 /* ---- translation ---------------------------------------------------------------------------- */
 
+/* sio_vtd_translate with internal access flags. VTD_ACCESS_PROBE (an ATS translation request,
+ * with SIO_READ | SIO_AT_TRANSLATION_REQ): no permission is required, out->perm gets the
+ * page's permissions, and a not-present page or an address beyond the width (0x4, 0x5, 0x6)
+ * is returned without being recorded. */
+#define VTD_ACCESS_PROBE (1u << 9)
+int vtd_translate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access,
+                  struct sio_xlate *out);
+
 /* Reads one 8-byte little-endian table word; 0 or -1 (not backed). */
 static inline int vtd_mem_read64(struct sio_vtd *u, uint64_t pa, uint64_t *v);
 /* The context fields the walk needs, decoded. */
@@ -300,8 +311,9 @@ static inline struct vtd_stripe *vtd_stripe_of(struct vtd_stripe *stripes, uint1
     X(faults_recorded)                                                                             \
     X(faults_fpd)                                                                                  \
     X(faults_overflow)                                                                             \
-    X(fault_events) X(inv_ctx_global) X(inv_ctx_domain) X(inv_ctx_device) X(inv_iotlb_global)      \
-        X(inv_iotlb_domain) X(inv_iotlb_page) X(inv_rejected) X(wbf)
+    X(fault_events)                                                                                \
+    X(inv_ctx_global) X(inv_ctx_domain) X(inv_ctx_device) X(inv_iotlb_global) X(inv_iotlb_domain)  \
+        X(inv_iotlb_page) X(inv_rejected) X(wbf)
 struct vtd_counters {
 #define VTD_CTR_FIELD_(n) _Atomic uint64_t n;
     VTD_COUNTERS(VTD_CTR_FIELD_)
@@ -324,9 +336,18 @@ struct vtd_module {
     uint32_t gcmd_bits;               /* GCMD bits it owns (level and one-shot) */
     void (*gcmd)(struct sio_vtd *u, uint32_t cmd, struct vtd_ev *ev); /* u->lock held */
     int (*msi)(struct sio_vtd *u, uint16_t sid, uint64_t addr, uint32_t data, struct sio_irq *out);
+    /* FSTS bits were cleared by software (u->lock held). */
+    void (*fsts_cleared)(struct sio_vtd *u, uint32_t cleared, struct vtd_ev *ev);
+    /* Before every MMIO read, u->lock held: time-based behaviour (time-outs). */
+    void (*poll)(struct sio_vtd *u, struct vtd_ev *ev);
+    /* Work that must run without u->lock (calls into device models), requested by setting
+     * ev->deferred; run by vtd_ev_flush. */
+    void (*deferred)(struct sio_vtd *u);
 };
-/* Append X(name) per module; each defines const struct vtd_module vtd_module_<name>. */
-#define VTD_MODULES(X)
+/* Append X(name) per module; each defines const struct vtd_module vtd_module_<name>.
+ * qi: queued invalidation; ir: interrupt remapping; pi: posted interrupts; ats: device-TLBs
+ * (see vtd_ext.h). */
+#define VTD_MODULES(X)   X(qi) X(ir) X(pi) X(ats)
 #define VTD_MOD_DECL_(n) extern const struct vtd_module vtd_module_##n;
 VTD_MODULES(VTD_MOD_DECL_)
 #undef VTD_MOD_DECL_
@@ -366,8 +387,9 @@ struct sio_vtd {
     unsigned sllps;
     int cm; /* caching mode */
     uint64_t cap, ecap;
-    uint32_t window;     /* register window size in bytes */
-    uint64_t rsvd[6][2]; /* second-level reserved bits by [level][leaf] (VT-d 2) */
+    uint32_t window;           /* register window size in bytes */
+    uint64_t rsvd[6][2];       /* second-level reserved bits by [level][leaf] (VT-d 2) */
+    struct sio_vtd_config cfg; /* as given to sio_vtd_create (modules read their sizes) */
 
     /* Translation state read without u->lock. */
     _Atomic uint32_t te;   /* GSTS.TES */
