@@ -19,6 +19,7 @@ struct cli_command {
     X(demo, "run the main story: two VMs, an assigned NIC, an attack the IOMMU stops")             \
     X(dmar, "decode an ACPI DMAR or IVRS table as iasl does (and --json)")                       \
     X(host, "is this machine ready for device passthrough? (VT-d/AMD-Vi, kernel, groups)")      \
+    X(fault, "decode a raw VT-d fault record (FRCD) as Linux prints it")                           \
     X(bench, "run benchmarks and print ns/op (and --json)")
 
 #define CLI_DECLARE_(name, summary) int cli_cmd_##name(int argc, char **argv);
