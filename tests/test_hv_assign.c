@@ -242,6 +242,31 @@ static void test_ram_ownership(void **state)
     assert_string_equal(got, "more");
 }
 
+static void test_group_grows_while_assigned(void **state)
+{
+    struct plat *p = *state;
+    /* An SR-IOV PF without ACS on its own root port: its VFs will share its group. */
+    struct sio_pci_fn_desc rp = plat_port(8, SIO_PCIE_ROOT_PORT);
+    plat_add(p, 0, 0x19, 0, rp, NULL);
+    struct sio_pci_fn_desc pf = sio_nic_desc(4);
+    pf.acs = 0;
+    plat_add(p, 8, 0, 0, pf, NULL);
+    assert_int_equal(sio_hv_rescan(p->hv), 0);
+    assert_int_equal(sio_hv_assign(p->vm[0], 0x0800), 0);
+    /* The host enables VFs behind the assignment: they would land in A's group unowned. */
+    assert_int_equal(sio_pci_sriov_enable(sio_pci_topo_cfg_ops(), p->t, 0x0800, 2), 0);
+    assert_int_equal(sio_hv_rescan(p->hv), SIO_EGROUP);
+    assert_string_equal(sio_hv_last_error(p->hv),
+                        "0000:08:10.0 would join the IOMMU group of 0000:08:00.0, which is "
+                        "assigned to VM 'A': deassign it first");
+    /* The old view stays: the VFs are unknown, so nobody can be given them. */
+    assert_int_equal(sio_hv_assign(p->vm[1], 0x0880), SIO_ENOENT);
+    assert_int_equal(sio_hv_deassign(p->vm[0], 0x0800), 0);
+    assert_int_equal(sio_hv_rescan(p->hv), 0);
+    assert_int_equal(sio_hv_assign(p->vm[1], 0x0880), 0);
+    assert_int_equal(sio_vm_devices(p->vm[1], NULL, 0), 3); /* PF and both VFs */
+}
+
 static void test_large_group(void **state)
 {
     struct plat *p = *state;
@@ -317,6 +342,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deassign_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_passthrough, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ram_ownership, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_grows_while_assigned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_group, setup, teardown),
         cmocka_unit_test(test_no_iommu),
     };

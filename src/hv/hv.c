@@ -235,13 +235,39 @@ int sio_hv_rescan(struct sio_hv *hv)
     if (!e) {
         rc = SIO_ENOMEM;
     } else {
+        char b[SIO_BDF_STRLEN], b2[SIO_BDF_STRLEN], w[64];
         for (unsigned rid = 0; rid < NRID && !rc; rid++) {
-            if (hv->kind[rid] != SIO_OWNER_NONE && !sio_pci_enum_find(e, (uint16_t)rid)) {
-                char b[SIO_BDF_STRLEN], w[64];
+            if (hv->kind[rid] != SIO_OWNER_NONE && !sio_pci_enum_find(e, (uint16_t)rid))
                 rc = refuse(hv, SIO_EBUSY, "%s vanished while %s", bdf(hv, (uint16_t)rid, b),
                             owner_words(hv, (uint16_t)rid, w, sizeof(w)));
+        }
+        /* A group that holds a VM's device must still be that VM's alone: a function that
+         * joined it (VFs of a PF without ACS, say) would otherwise be assignable elsewhere. */
+        unsigned n = sio_pci_enum_count(e), ng = sio_pci_enum_ngroups(e);
+        uint16_t *holder = rc ? NULL : calloc(ng ? ng : 1, sizeof(uint16_t));
+        uint8_t *held = rc ? NULL : calloc(ng ? ng : 1, 1);
+        if (!rc && (!holder || !held))
+            rc = SIO_ENOMEM;
+        for (unsigned i = 0; i < n && !rc; i++) {
+            const struct sio_pci_dev_info *d = sio_pci_enum_dev(e, i);
+            if (!d->bridge && hv->kind[d->rid] == SIO_OWNER_VM && !held[d->group]) {
+                held[d->group] = 1;
+                holder[d->group] = d->rid;
             }
         }
+        for (unsigned i = 0; i < n && !rc; i++) {
+            const struct sio_pci_dev_info *d = sio_pci_enum_dev(e, i);
+            if (d->bridge || !held[d->group])
+                continue;
+            uint16_t h = holder[d->group];
+            if (hv->kind[d->rid] != SIO_OWNER_VM || hv->owner[d->rid] != hv->owner[h])
+                rc = refuse(hv, SIO_EGROUP,
+                            "%s would join the IOMMU group of %s, which is assigned to VM '%s': "
+                            "deassign it first",
+                            bdf(hv, d->rid, b), bdf(hv, h, b2), hv->owner[h]->name);
+        }
+        free(holder);
+        free(held);
         if (rc) {
             sio_pci_enum_destroy(e);
         } else {
