@@ -770,12 +770,13 @@ int sio_vtd_drv_unmap(struct sio_domain *dom, uint64_t iova, uint64_t size)
     if (!strict) {
         /* Lazy: clear the leaves, leave emptied tables linked (the flush prunes them) and
          * queue the range; its IOVA is released after the flush. */
-        int rc = vtd_pt_unmap(dom, iova, size, NULL, &fs, &fe);
-        int r = fe > fs ? vtd_fq_push(dom, iova, size) : 0;
+        int emptied = 0;
+        int rc = vtd_pt_unmap(dom, iova, size, NULL, &fs, &fe, &emptied);
+        int r = fe > fs ? vtd_fq_push(dom, iova, size, emptied) : 0;
         pthread_mutex_unlock(&dom->lock);
         return rc ? rc : r;
     }
-    int rc = vtd_pt_unmap(dom, iova, size, &fl, &fs, &fe);
+    int rc = vtd_pt_unmap(dom, iova, size, &fl, &fs, &fe, NULL);
     if (fe <= fs) { /* nothing was cleared */
         pthread_mutex_unlock(&dom->lock);
         vtd_freelist_release(d, &fl);

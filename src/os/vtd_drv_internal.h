@@ -26,20 +26,19 @@ struct vtd_tbl {
     uint16_t *count;
 };
 
-/* One lazily invalidated unmap: the range and the table pages it emptied. */
+/* One lazily invalidated unmap. */
 struct vtd_fq_entry {
     uint64_t iova, size;
-    uint64_t *pages;
-    unsigned npages;
+    int prune; /* it left a table empty: the flush unlinks what is still empty */
 };
 
+/* The flush queue, under the domain's lock. */
 struct vtd_fq {
-    pthread_mutex_t lock;
     struct vtd_fq_entry *e;
     unsigned n, cap;
     double oldest_ns; /* queue time of e[0] */
-    int has_pages;    /* some entry freed table pages (a new table must flush first) */
 };
+#define VTD_FQ_AGE_EVERY 32 /* pushes between clock reads (the timer thread also checks) */
 
 enum vtd_dom_type { VTD_DOM_DMA = 0, VTD_DOM_PT = 1 /* TT=10 pass-through, no tables */ };
 
@@ -82,7 +81,7 @@ struct sio_vtd_drv {
 
     pthread_mutex_t inval_lock; /* invalidation registers, the queue, WBF */
     uint64_t iq_base, status_pa;
-    unsigned iq_entries, iq_tail;
+    unsigned iq_entries, iq_tail, iq_head; /* iq_head: as last read from IQH */
     uint32_t qi_seq;
 
     pthread_mutex_t fault_lock;
@@ -134,9 +133,10 @@ void vtd_freelist_release(struct sio_vtd_drv *d, struct vtd_freelist *fl);
 int vtd_pt_map(struct sio_domain *dom, uint64_t iova, uint64_t pa, uint64_t size, unsigned perm);
 /* Clears [iova, iova+size); widens [*fs, *fe) to what the IOTLB may hold for it (whole
  * superpages). With fl, tables left empty are unlinked and collected in fl; without, they stay
- * linked for vtd_pt_prune. 0, or SIO_ENOENT when nothing was mapped. */
+ * linked for vtd_pt_prune. *emptied (if given): some table was left empty. 0, or SIO_ENOENT
+ * when nothing was mapped. */
 int vtd_pt_unmap(struct sio_domain *dom, uint64_t iova, uint64_t size, struct vtd_freelist *fl,
-                 uint64_t *fs, uint64_t *fe);
+                 uint64_t *fs, uint64_t *fe, int *emptied);
 /* Unlinks the tables under [iova, iova+size) that hold no entry, collecting them in fl. */
 int vtd_pt_prune(struct sio_domain *dom, uint64_t iova, uint64_t size, struct vtd_freelist *fl);
 int vtd_pt_lookup(struct sio_domain *dom, uint64_t iova, uint64_t *pa, uint64_t *pte,
@@ -161,7 +161,7 @@ unsigned vtd_psi_am(uint64_t addr, uint64_t size, uint64_t *base);
 /* Lazy flush queue; every call below with dom->lock held. */
 void vtd_fq_fini(struct vtd_fq *fq);
 /* Queues an unmap whose leaves are cleared; flushes when the queue is full or old. */
-int vtd_fq_push(struct sio_domain *dom, uint64_t iova, uint64_t size);
+int vtd_fq_push(struct sio_domain *dom, uint64_t iova, uint64_t size, int prune);
 /* Unlinks the tables the queued unmaps left empty, one domain-selective invalidation, then
  * those pages are freed and the ranges released. */
 int vtd_fq_flush(struct sio_domain *dom);

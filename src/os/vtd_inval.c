@@ -109,11 +109,16 @@ static int qi_write(struct sio_vtd_drv *d, unsigned slot, struct sio_u128 q)
     return sio_mem_write(&d->mem, d->iq_base + 16ULL * slot, b, 16) ? SIO_EFAULT : 0;
 }
 
-static unsigned qi_free_slots(struct sio_vtd_drv *d)
+/* Free slots as of the last IQH read; IQH is read again only when that is not enough (the
+ * unit only ever moves the head forward, so the estimate is never too high). */
+static unsigned qi_free_slots(struct sio_vtd_drv *d, int reread)
 {
-    unsigned head = (unsigned)(sio_get64(vtd_rd64(d, SIO_VTD_REG_IQH), SIO_VTD_IQ_OFFSET));
-    head %= d->iq_entries;
-    return (head + d->iq_entries - d->iq_tail - 1) % d->iq_entries;
+    if (reread) {
+        unsigned head =
+            (unsigned)(sio_get64(vtd_rd64(d, SIO_VTD_REG_IQH), SIO_VTD_IQ_OFFSET)) % d->iq_entries;
+        d->iq_head = head;
+    }
+    return (d->iq_head + d->iq_entries - d->iq_tail - 1) % d->iq_entries;
 }
 
 /* Submits n descriptors plus a wait descriptor and polls its status write. */
@@ -123,7 +128,7 @@ static int qi_submit(struct sio_vtd_drv *d, const struct sio_u128 *desc, unsigne
     int rc = 0;
     /* Room for the descriptors, the wait, and the one slot kept free. */
     unsigned tries = 0;
-    while (qi_free_slots(d) < n + 2) {
+    while (qi_free_slots(d, tries > 0) < n + 2) {
         if (++tries > d->poll_limit) {
             pthread_mutex_unlock(&d->inval_lock);
             sio_logf(SIO_LOG_ERR, "DMAR: invalidation queue never drained");
@@ -196,6 +201,7 @@ int vtd_qi_enable(struct sio_vtd_drv *d)
 {
     d->iq_entries = IQ_ENTRIES;
     d->iq_tail = 0;
+    d->iq_head = 0;
     d->qi_seq = 0;
     if (sio_mem_write32(&d->mem, d->status_pa, 0))
         return SIO_EFAULT;
@@ -331,7 +337,8 @@ int vtd_fq_flush(struct sio_domain *dom)
      * below drops the IOTLB and paging-structure entries of both. */
     struct vtd_freelist fl = {0};
     for (unsigned i = 0; i < fq->n; i++)
-        vtd_pt_prune(dom, fq->e[i].iova, fq->e[i].size, &fl);
+        if (fq->e[i].prune)
+            vtd_pt_prune(dom, fq->e[i].iova, fq->e[i].size, &fl);
     int rc = vtd_inv_iotlb_domain(d, dom->did);
     if (rc) {
         /* Nothing may be reused while it can still be cached: keep the ranges queued and the
@@ -412,7 +419,7 @@ void vtd_fq_thread_stop(struct sio_vtd_drv *d)
         pthread_join(d->fq_thread, NULL);
 }
 
-int vtd_fq_push(struct sio_domain *dom, uint64_t iova, uint64_t size)
+int vtd_fq_push(struct sio_domain *dom, uint64_t iova, uint64_t size, int prune)
 {
     struct sio_vtd_drv *d = dom->drv;
     struct vtd_fq *fq = &dom->fq;
@@ -422,17 +429,19 @@ int vtd_fq_push(struct sio_domain *dom, uint64_t iova, uint64_t size)
         if (!fq->e)
             return SIO_ENOMEM;
     }
-    double now = vtd_now_ns();
-    /* Full (or too old) already: flush first so the new entry always fits. */
-    if (fq->n == fq->cap || (fq->n && now - fq->oldest_ns >= fq_timeout_ns(d))) {
+    /* Full, or (checked every few pushes; the timer thread checks too) too old: flush first
+     * so the new entry always fits. */
+    if (fq->n == fq->cap || (fq->n && fq->n % VTD_FQ_AGE_EVERY == 0 &&
+                             vtd_now_ns() - fq->oldest_ns >= fq_timeout_ns(d))) {
         int rc = vtd_fq_flush(dom);
         if (rc)
             return rc;
     }
     fq->e[fq->n].iova = iova;
     fq->e[fq->n].size = size;
+    fq->e[fq->n].prune = prune;
     if (++fq->n == 1)
-        fq->oldest_ns = now;
+        fq->oldest_ns = vtd_now_ns();
     int rc = 0;
     if (fq->n == fq->cap)
         rc = vtd_fq_flush(dom);

@@ -203,7 +203,7 @@ undo:
         /* Take back what this call mapped; the unit may have cached it already. */
         struct vtd_freelist fl = {0};
         uint64_t fs = UINT64_MAX, fe = 0;
-        vtd_pt_unmap(dom, iova, done, &fl, &fs, &fe);
+        vtd_pt_unmap(dom, iova, done, &fl, &fs, &fe, NULL);
         if (fe > fs)
             vtd_inv_iotlb_range(d, dom->did, fs, fe - fs, fl.n == 0);
         vtd_freelist_release(d, &fl);
@@ -217,7 +217,7 @@ struct unmap_ctx {
     struct sio_domain *dom;
     struct vtd_freelist *fl;
     uint64_t fs, fe;
-    int found;
+    int found, emptied;
 };
 
 static void widen(struct unmap_ctx *u, uint64_t s, uint64_t e)
@@ -285,6 +285,8 @@ static int unmap_level(struct unmap_ctx *u, uint64_t table, unsigned lvl, uint64
                     break;
                 }
                 rc = unmap_level(u, child, lvl - 1, a, nx);
+                if (*cnt(d, child) == 0)
+                    u->emptied = 1;
                 /* Out of memory for the list: the empty table just stays linked. */
                 if (u->fl && *cnt(d, child) == 0 && !freelist_add(u->fl, child)) {
                     int r2 = pte_wr(d, table, idx, 0);
@@ -303,12 +305,14 @@ static int unmap_level(struct unmap_ctx *u, uint64_t table, unsigned lvl, uint64
 }
 
 int vtd_pt_unmap(struct sio_domain *dom, uint64_t iova, uint64_t size, struct vtd_freelist *fl,
-                 uint64_t *fs, uint64_t *fe)
+                 uint64_t *fs, uint64_t *fe, int *emptied)
 {
-    struct unmap_ctx u = {dom, fl, *fs, *fe, 0};
+    struct unmap_ctx u = {dom, fl, *fs, *fe, 0, 0};
     int rc = unmap_level(&u, dom->pgd, dom->drv->levels, iova, iova + size);
     *fs = u.fs;
     *fe = u.fe;
+    if (emptied)
+        *emptied = u.emptied;
     if (!rc && !u.found)
         rc = SIO_ENOENT;
     return rc;
