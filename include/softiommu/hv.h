@@ -169,6 +169,22 @@ struct sio_vm;
  * equivalent of VFIO's no-IOMMU mode). */
 #define SIO_HV_UNSAFE_NOIOMMU (1u << 0)
 
+/* Interrupt remapping as the owner of the unit's interrupt-remapping table offers it (the
+ * host driver; the hypervisor never writes an IRTE itself). Each call writes the IRTE,
+ * invalidates the interrupt entry cache, and returns the remappable MSI address/data the
+ * device must send. IRTEs check the source id (SVT=01, SQ=00: all 16 bits of sid). */
+struct sio_hv_ir_ops {
+    /* Remapped format: deliver `vector` to physical APIC `dest`. */
+    int (*remap)(void *ctx, uint16_t sid, uint8_t vector, uint32_t dest, uint64_t *addr,
+                 uint32_t *data);
+    /* Posted format: set virtual vector `vvector` in the posted-interrupt descriptor at pda.
+     * NULL when the unit cannot post (no CAP.PI). */
+    int (*post)(void *ctx, uint16_t sid, uint8_t vvector, uint64_t pda, uint64_t *addr,
+                uint32_t *data);
+    /* The IRTE behind addr/data is no longer used: make it not present (and invalidate). */
+    void (*release)(void *ctx, uint64_t addr, uint32_t data);
+};
+
 struct sio_hv_config {
     const struct sio_mem_ops *mem; /* host physical memory */
     void *mem_ctx;
@@ -177,7 +193,9 @@ struct sio_hv_config {
     const struct sio_pci_cfg_ops *pci; /* configuration access to the PCI hierarchy */
     void *pci_ctx;
     uint16_t segment;
-    unsigned flags; /* SIO_HV_* */
+    unsigned flags;                 /* SIO_HV_* */
+    const struct sio_hv_ir_ops *ir; /* NULL: no interrupt remapping (compatibility MSIs) */
+    void *ir_ctx;
 };
 
 /* Enumerates PCI (enabling ACS) and computes IOMMU groups. NULL on bad config / no memory. */
@@ -272,6 +290,8 @@ struct sio_vm_stats {
     uint64_t irqs_per_vcpu[64];
     uint32_t last_vector;
     unsigned last_vcpu;
+    uint64_t irqs_posted;   /* ... of which taken from posted-interrupt descriptors */
+    uint64_t irqs_remapped; /* ... of which forwarded from a remapped host vector */
 };
 void sio_vm_get_stats(struct sio_vm *, struct sio_vm_stats *out);
 
@@ -285,6 +305,29 @@ int sio_hv_deliver_irq(struct sio_hv *, uint16_t rid, const struct sio_irq *irq)
 /* sio_irq_sink_fn-compatible adapter: ctx is the struct sio_hv *. */
 void sio_hv_irq_sink(void *ctx, uint16_t rid, const struct sio_irq *irq);
 uint64_t sio_hv_host_irqs(struct sio_hv *);
+
+/* The guest programs its device's MSI to raise `vector` on its vCPU `vcpu`. With interrupt
+ * remapping the hypervisor asks for a posted IRTE into that vCPU's posted-interrupt
+ * descriptor when the unit can post, otherwise a remapped IRTE to a host vector it allocates
+ * and forwards; without it, a compatibility-format MSI to APIC `vcpu`. It then writes the
+ * device's MSI capability (address, data, enable). A previous route of the device is
+ * released. SIO_EOWNED (not the VM's device), SIO_EINVAL (vcpu, vector < 16, no MSI
+ * capability), SIO_ENOSPC (no host vector left), or the backend's error. Deassignment
+ * releases the routes of the group. */
+int sio_hv_msi_route(struct sio_vm *, uint16_t rid, unsigned vcpu, uint8_t vector);
+
+/* What the unit's sio_irq_ops.msi receives (ctx = the struct sio_hv *): posted-interrupt
+ * notification events, which make the hypervisor take the pending vectors of the vCPU the
+ * destination names, and anything else (fault events), counted as the host's. */
+void sio_hv_unit_msi(void *ctx, uint64_t addr, uint32_t data);
+/* What a VM entry does with posted interrupts: move the vCPU's posted vectors (PIR) into the
+ * vCPU, clearing ON; returns how many vectors were taken. */
+unsigned sio_vm_vcpu_poll(struct sio_vm *, unsigned vcpu);
+/* Host-physical address of a vCPU's 64-byte posted-interrupt descriptor. */
+uint64_t sio_vm_vcpu_pid(struct sio_vm *, unsigned vcpu);
+/* The notification vector the hypervisor writes into every descriptor (Linux's
+ * POSTED_INTR_VECTOR) and the physical APIC id a vCPU runs on here (its index). */
+#define SIO_HV_PI_VECTOR 0xF2
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 #include <softiommu/pci.h>
 #include <softiommu/pcidev.h>
 #include <softiommu/vtd_driver.h>
+#include <softiommu/vtd_regs.h>
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -50,9 +51,24 @@ struct sio_vm {
     struct sio_domain *dom; /* GPA -> HPA; NULL until the first assignment */
     unsigned ndev;
     struct iospace *ios;
+    uint64_t pid_page; /* one pool page: a 64-byte posted-interrupt descriptor per vCPU */
     struct sio_vm_stats st;
     struct sio_vm *next;
 };
+
+/* An MSI route set up for a guest (sio_hv_msi_route). */
+struct route {
+    uint16_t rid;
+    struct sio_vm *vm;
+    unsigned vcpu;
+    uint8_t gvec, hvec; /* hvec: host vector of a remapped route, 0 otherwise */
+    int ir;             /* an IRTE was set up (release it) */
+    uint64_t addr;
+    uint32_t data;
+};
+
+#define HVEC_FIRST 0x30
+#define HVEC_LAST  0xEF
 
 struct sio_hv {
     struct sio_hv_config cfg;
@@ -65,6 +81,9 @@ struct sio_hv {
     uint8_t *host_pt;      /* host claim in pass-through */
     struct sio_vm *vms;
     uint64_t host_irqs;
+    struct route *routes;
+    unsigned nroutes, caproutes;
+    struct route *hvec[256]; /* host vector -> the route it forwards */
     char err[256];
 };
 
@@ -203,6 +222,7 @@ void sio_hv_destroy(struct sio_hv *hv)
         if (hv->kind[rid] == SIO_OWNER_HOST)
             sio_hv_host_release(hv, (uint16_t)rid);
     pthread_mutex_destroy(&hv->lock);
+    free(hv->routes);
     sio_pci_enum_destroy(hv->pci);
     sio_pgpool_destroy(hv->pool);
     free(hv->kind);
@@ -381,6 +401,18 @@ struct sio_vm *sio_vm_create(struct sio_hv *hv, const struct sio_vm_config *cfg)
     vm->hv = hv;
     vm->vcpus = vcpus;
     snprintf(vm->name, sizeof(vm->name), "%s", cfg->name ? cfg->name : "vm");
+    /* Posted-interrupt descriptors (VT-d 6): NV = our notification vector, NDST = the APIC the
+     * vCPU runs on (xAPIC: id in NDST 15:8), SN = 0, ON = 0, PIR empty (the page is zeroed). */
+    if (sio_pgpool_alloc(hv->pool, &vm->pid_page) != 0) {
+        sio_p2m_destroy(vm->p2m);
+        free(vm);
+        return NULL;
+    }
+    for (unsigned i = 0; i < vcpus; i++) {
+        uint64_t ctl = sio_set64(0, SIO_VTD_PID_NV, SIO_HV_PI_VECTOR);
+        ctl = sio_set64(ctl, SIO_VTD_PID_NDST, (uint64_t)i << 8);
+        sio_mem_write64(&hv->mem, sio_vm_vcpu_pid(vm, i) + 8 * SIO_VTD_PID_CTL_QW, ctl);
+    }
     pthread_mutex_lock(&hv->lock);
     vm->next = hv->vms;
     hv->vms = vm;
@@ -610,6 +642,187 @@ int sio_hv_assign(struct sio_vm *vm, uint16_t rid)
     return rc;
 }
 
+/* ---- interrupt routes ----------------------------------------------------------------------- */
+
+uint64_t sio_vm_vcpu_pid(struct sio_vm *vm, unsigned vcpu)
+{
+    return vm->pid_page + (uint64_t)SIO_VTD_PID_SIZE * vcpu;
+}
+
+static struct route *route_find(struct sio_hv *hv, uint16_t rid)
+{
+    for (unsigned i = 0; i < hv->nroutes; i++)
+        if (hv->routes[i].rid == rid)
+            return &hv->routes[i];
+    return NULL;
+}
+
+/* Hands the IRTE and the host vector of rid's route back, with the lock held. */
+static void route_release(struct sio_hv *hv, uint16_t rid)
+{
+    struct route *r = route_find(hv, rid);
+    if (!r)
+        return;
+    if (r->ir && hv->cfg.ir && hv->cfg.ir->release)
+        hv->cfg.ir->release(hv->cfg.ir_ctx, r->addr, r->data);
+    if (r->hvec)
+        hv->hvec[r->hvec] = NULL;
+    unsigned i = (unsigned)(r - hv->routes);
+    hv->routes[i] = hv->routes[--hv->nroutes];
+    if (i < hv->nroutes && hv->routes[i].hvec) /* it moved: its vector entry follows */
+        hv->hvec[hv->routes[i].hvec] = &hv->routes[i];
+}
+
+static unsigned find_msi_cap(struct sio_hv *hv, uint16_t rid)
+{
+    const struct sio_pci_cfg_ops *c = hv->cfg.pci;
+    if (!(c->read(hv->cfg.pci_ctx, rid, SIO_PCI_STATUS, 2) & SIO_PCI_STATUS_CAPS))
+        return 0;
+    unsigned p = c->read(hv->cfg.pci_ctx, rid, SIO_PCI_CAP_PTR, 1) & 0xFC;
+    for (int guard = 0; p >= 0x40 && guard < 48; guard++) {
+        if (c->read(hv->cfg.pci_ctx, rid, p, 1) == SIO_PCI_CAP_ID_MSI)
+            return p;
+        p = c->read(hv->cfg.pci_ctx, rid, p + 1, 1) & 0xFC;
+    }
+    return 0;
+}
+
+/* One vector into a vCPU: the injection, as far as this model goes. */
+static void inject(struct sio_vm *vm, unsigned vcpu, uint32_t vector)
+{
+    vm->st.irqs++;
+    vm->st.irqs_per_vcpu[vcpu]++;
+    vm->st.last_vector = vector;
+    vm->st.last_vcpu = vcpu;
+}
+
+int sio_hv_msi_route(struct sio_vm *vm, uint16_t rid, unsigned vcpu, uint8_t vector)
+{
+    struct sio_hv *hv = vm->hv;
+    char b[SIO_BDF_STRLEN], w[64];
+    pthread_mutex_lock(&hv->lock);
+    int rc = 0;
+    unsigned msi = 0;
+    if (hv->kind[rid] != SIO_OWNER_VM || hv->owner[rid] != vm)
+        rc = refuse(hv, SIO_EOWNED, "VM '%s' does not own %s (it is %s)", vm->name, bdf(hv, rid, b),
+                    owner_words(hv, rid, w, sizeof(w)));
+    else if (vcpu >= vm->vcpus || vector < 16)
+        rc = refuse(hv, SIO_EINVAL, "VM '%s' has no vCPU %u, or vector 0x%x is reserved", vm->name,
+                    vcpu, vector);
+    else if ((msi = find_msi_cap(hv, rid)) == 0)
+        rc = refuse(hv, SIO_EINVAL, "%s has no MSI capability", bdf(hv, rid, b));
+    if (!rc && hv->nroutes == hv->caproutes) {
+        unsigned cap = hv->caproutes ? hv->caproutes * 2 : 16;
+        struct route *n = realloc(hv->routes, cap * sizeof(*n));
+        if (!n) {
+            rc = SIO_ENOMEM;
+        } else {
+            hv->routes = n;
+            hv->caproutes = cap;
+            for (unsigned i = 0; i < hv->nroutes; i++) /* the array moved */
+                if (n[i].hvec)
+                    hv->hvec[n[i].hvec] = &n[i];
+        }
+    }
+    struct route r = {0};
+    if (!rc) {
+        route_release(hv, rid);
+        r.rid = rid;
+        r.vm = vm;
+        r.vcpu = vcpu;
+        r.gvec = vector;
+        /* The unit sees the requester id the fabric delivers: the DMA alias. */
+        const struct sio_pci_dev_info *d = sio_pci_enum_find(hv->pci, rid);
+        uint16_t sid = d ? d->dma_alias : rid;
+        const struct sio_hv_ir_ops *ir = hv->cfg.ir;
+        if (ir && ir->post) {
+            rc = ir->post(hv->cfg.ir_ctx, sid, vector, sio_vm_vcpu_pid(vm, vcpu), &r.addr, &r.data);
+            r.ir = rc == 0;
+        } else if (ir) {
+            for (unsigned v = HVEC_FIRST; v <= HVEC_LAST && !r.hvec; v++)
+                if (!hv->hvec[v])
+                    r.hvec = (uint8_t)v;
+            if (!r.hvec)
+                rc = SIO_ENOSPC;
+            else
+                rc = ir->remap(hv->cfg.ir_ctx, sid, r.hvec, vcpu, &r.addr, &r.data);
+            r.ir = rc == 0;
+        } else {
+            r.addr = SIO_VTD_MSI_ADDR_BASE | ((uint64_t)vcpu << 12);
+            r.data = vector;
+        }
+        if (rc)
+            refuse(hv, rc, "no interrupt route for %s: %s", bdf(hv, rid, b), sio_strerror(rc));
+    }
+    if (!rc) {
+        hv->routes[hv->nroutes] = r;
+        if (r.hvec)
+            hv->hvec[r.hvec] = &hv->routes[hv->nroutes];
+        hv->nroutes++;
+        const struct sio_pci_cfg_ops *c = hv->cfg.pci;
+        c->write(hv->cfg.pci_ctx, rid, msi + SIO_PCI_MSI_ADDR_LO, (uint32_t)r.addr, 4);
+        c->write(hv->cfg.pci_ctx, rid, msi + SIO_PCI_MSI_ADDR_HI, (uint32_t)(r.addr >> 32), 4);
+        c->write(hv->cfg.pci_ctx, rid, msi + SIO_PCI_MSI_DATA_64, r.data & 0xFFFF, 2);
+        uint32_t f = c->read(hv->cfg.pci_ctx, rid, msi + SIO_PCI_MSI_FLAGS, 2);
+        c->write(hv->cfg.pci_ctx, rid, msi + SIO_PCI_MSI_FLAGS, f | 1u, 2);
+        ok(hv);
+    }
+    pthread_mutex_unlock(&hv->lock);
+    return rc;
+}
+
+/* Takes the vCPU's posted vectors, with the lock held. */
+static unsigned poll_locked(struct sio_vm *vm, unsigned vcpu)
+{
+    struct sio_hv *hv = vm->hv;
+    uint64_t pid = sio_vm_vcpu_pid(vm, vcpu), ctl;
+    unsigned n = 0;
+    for (unsigned q = 0; q < 4; q++) {
+        uint64_t pir;
+        if (sio_mem_read64(&hv->mem, pid + 8 * q, &pir) || !pir)
+            continue;
+        sio_mem_write64(&hv->mem, pid + 8 * q, 0);
+        for (unsigned bit = 0; bit < 64; bit++) {
+            if (pir & (1ULL << bit)) {
+                inject(vm, vcpu, 64 * q + bit);
+                vm->st.irqs_posted++;
+                n++;
+            }
+        }
+    }
+    if (sio_mem_read64(&hv->mem, pid + 8 * SIO_VTD_PID_CTL_QW, &ctl) == 0 &&
+        sio_get64(ctl, SIO_VTD_PID_ON))
+        sio_mem_write64(&hv->mem, pid + 8 * SIO_VTD_PID_CTL_QW, sio_set64(ctl, SIO_VTD_PID_ON, 0));
+    return n;
+}
+
+unsigned sio_vm_vcpu_poll(struct sio_vm *vm, unsigned vcpu)
+{
+    if (vcpu >= vm->vcpus)
+        return 0;
+    pthread_mutex_lock(&vm->hv->lock);
+    unsigned n = poll_locked(vm, vcpu);
+    pthread_mutex_unlock(&vm->hv->lock);
+    return n;
+}
+
+void sio_hv_unit_msi(void *ctx, uint64_t addr, uint32_t data)
+{
+    struct sio_hv *hv = ctx;
+    pthread_mutex_lock(&hv->lock);
+    if ((data & 0xFF) == SIO_HV_PI_VECTOR && (addr >> 20) == (SIO_VTD_MSI_ADDR_BASE >> 20)) {
+        /* A notification to the physical CPU in address bits 19:12: every vCPU that runs
+         * there takes what was posted to it. */
+        unsigned cpu = (unsigned)((addr >> 12) & 0xFF);
+        for (struct sio_vm *vm = hv->vms; vm; vm = vm->next)
+            if (cpu < vm->vcpus)
+                poll_locked(vm, cpu);
+    } else {
+        hv->host_irqs++;
+    }
+    pthread_mutex_unlock(&hv->lock);
+}
+
 static void iospace_free(struct sio_vm *vm, struct iospace *s);
 
 /* With the lock held: give back rid's group. */
@@ -624,9 +837,11 @@ static int deassign_locked(struct sio_vm *vm, uint16_t rid)
     int rc = members_get(hv, rid, &g);
     if (rc)
         return refuse(hv, rc, "out of memory");
-    /* First make sure nothing the guest set up can still reach memory. */
-    for (unsigned i = 0; i < g.neps; i++)
+    /* First make sure nothing the guest set up can still reach memory or its vCPUs. */
+    for (unsigned i = 0; i < g.neps; i++) {
         quiesce(hv, g.eps[i]);
+        route_release(hv, g.eps[i]);
+    }
     if (hv->cfg.iommu) {
         for (unsigned i = 0; i < g.neps; i++) {
             struct iospace *s = find_ios(vm, g.eps[i]);
@@ -691,6 +906,7 @@ void sio_vm_destroy(struct sio_vm *vm)
         }
     }
     pthread_mutex_unlock(&hv->lock);
+    sio_pgpool_free(hv->pool, vm->pid_page);
     sio_p2m_destroy(vm->p2m);
     free(vm->ram);
     free(vm);
@@ -889,13 +1105,20 @@ int sio_hv_deliver_irq(struct sio_hv *hv, uint16_t rid, const struct sio_irq *ir
 {
     pthread_mutex_lock(&hv->lock);
     int rc = 0;
-    if (hv->kind[rid] == SIO_OWNER_VM) {
+    if (irq->flags & SIO_IRQ_POSTED) {
+        /* Already in a vCPU's descriptor; the notification event (if any) fetches it. */
+    } else if (irq->flags & SIO_IRQ_REMAPPED) {
+        /* The IRTE, which checked the source id, chose the host vector: it names the route. */
+        struct route *r = irq->vector < 256 ? hv->hvec[irq->vector] : NULL;
+        if (r) {
+            inject(r->vm, r->vcpu, r->gvec);
+            r->vm->st.irqs_remapped++;
+        } else {
+            hv->host_irqs++;
+        }
+    } else if (hv->kind[rid] == SIO_OWNER_VM) {
         struct sio_vm *vm = hv->owner[rid];
-        unsigned vcpu = irq->dest % vm->vcpus;
-        vm->st.irqs++;
-        vm->st.irqs_per_vcpu[vcpu]++;
-        vm->st.last_vector = irq->vector;
-        vm->st.last_vcpu = vcpu;
+        inject(vm, irq->dest % vm->vcpus, irq->vector);
     } else {
         hv->host_irqs++;
         rc = hv->kind[rid] == SIO_OWNER_HOST ? 0 : SIO_ENOENT;
