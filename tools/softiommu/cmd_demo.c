@@ -340,6 +340,9 @@ static int gnic_setup(struct gnic *g, struct world *w, struct sio_vm *vm)
     g->vm = vm;
     g->bar = NIC_BAR;
     pci_setup(w, RID_NIC, NIC_BAR, 0x40);
+    /* The guest's MSI programming goes through the hypervisor: vector 0x40 on its vCPU 0. */
+    if (sio_hv_msi_route(vm, RID_NIC, 0, 0x40) != 0)
+        return -1;
     mmio_w(g, SIO_NIC_CTRL, SIO_NIC_CTRL_RST);
     for (unsigned i = 0; i < RING; i++) {
         uint8_t d[SIO_NIC_DESC_SIZE] = {0};
