@@ -686,6 +686,51 @@ static void on_release(void *ctx, uint64_t iova, uint64_t size)
     }
 }
 
+/* ---- invalidation errors ------------------------------------------------------------------ */
+
+static void test_invalidation_errors(void **state)
+{
+    (void)state;
+    /* Queue: the unit flags the IOTLB descriptor invalid (IQE, IQH left on it). The driver
+     * overwrites it with its wait descriptor, clears IQE, the queue completes; the unmap fails
+     * and its range is held back (never released while it may be cached). */
+    struct env *e = env_new(&U48, 1);
+    struct sio_domain *dom = sio_vtd_drv_domain_alloc(e->drv);
+    sio_vtd_drv_attach(dom, SID);
+    struct released *r = calloc(1, sizeof(*r));
+    r->f = &e->fk;
+    sio_vtd_drv_domain_set_release(dom, on_release, r);
+    assert_int_equal(sio_vtd_drv_map(dom, 0x5000, 0x5000, PG, SIO_READ), 0);
+    e->fk.iqe_next = 1;
+    struct log_capture lc;
+    log_capture_start(&lc);
+    assert_int_equal(sio_vtd_drv_unmap(dom, 0x5000, PG), SIO_EIO);
+    log_capture_stop();
+    assert_true(log_capture_has(&lc, "invalidation queue error (IQEI 4)"));
+    assert_int_equal(e->fk.fsts & SIO_VTD_FSTS_IQE, 0);
+    assert_true(e->fk.iqh == e->fk.iqt); /* the queue drained past the bad slot */
+    assert_int_equal(atomic_load(&r->n), 0);
+    /* The queue works again afterwards. */
+    assert_int_equal(sio_vtd_drv_map(dom, 0x6000, 0x6000, PG, SIO_READ), 0);
+    assert_int_equal(sio_vtd_drv_unmap(dom, 0x6000, PG), 0);
+    assert_int_equal(atomic_load(&r->n), 1);
+    env_free(e);
+    free(r);
+    /* Registers: a refused page-selective request (IAIG=00) is retried domain-selective. */
+    struct unit u = U48;
+    u.qi = 0;
+    e = env_new(&u, 1);
+    dom = sio_vtd_drv_domain_alloc(e->drv);
+    sio_vtd_drv_attach(dom, SID);
+    sio_vtd_drv_map(dom, 0x5000, 0x5000, PG, SIO_READ);
+    e->fk.refuse_psi = 1;
+    unsigned ev0 = e->fk.nev;
+    assert_int_equal(sio_vtd_drv_unmap(dom, 0x5000, PG), 0);
+    int psi = find_ev(e, ev0, EV_IOTLB, 3), dsi = find_ev(e, ev0, EV_IOTLB, 2);
+    assert_true(psi >= 0 && dsi > psi);
+    env_free(e);
+}
+
 static void test_strict_releases_after_invalidation(void **state)
 {
     (void)state;
@@ -771,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_passthrough),
         cmocka_unit_test(test_domain_ids),
         cmocka_unit_test(test_fault_servicing),
+        cmocka_unit_test(test_invalidation_errors),
         cmocka_unit_test(test_strict_releases_after_invalidation),
         cmocka_unit_test(test_lazy_queue_bounds),
     };

@@ -47,6 +47,8 @@ struct fake {
     unsigned fri;
     struct sio_mem mem; /* what the unit reads its queue from */
     int stuck_gsts;     /* GSTS never follows GCMD */
+    int iqe_next;       /* the next IOTLB descriptor is reported as an invalid descriptor */
+    int refuse_psi;     /* page-selective register invalidations answer IAIG=00 */
     int multi_cmd;      /* GCMD writes that changed more than one command */
     unsigned wbf;
     struct fk_event ev[4096];
@@ -112,6 +114,12 @@ static inline void fk_run_queue(struct fake *f)
                    sio_get64(q.lo, SIO_VTD_CC_DID) | (sio_get64(q.lo, SIO_VTD_CC_SID) << 16), 0, 1);
             break;
         case SIO_VTD_DESC_IOTLB:
+            if (f->iqe_next) {
+                f->iqe_next = 0;
+                f->fsts |= SIO_VTD_FSTS_IQE;
+                f->iqercd = SIO_VTD_IQEI_RSVD;
+                return; /* IQH stays on the bad descriptor */
+            }
             fk_log(f, EV_IOTLB, sio_get64(q.lo, SIO_VTD_IOTLBD_G),
                    sio_get64(q.lo, SIO_VTD_IOTLBD_DID), q.hi, 1);
             break;
@@ -225,7 +233,8 @@ static inline void fk_write(void *ctx, uint64_t off, uint64_t v, unsigned size)
         if (v & SIO_VTD_IOTLB_IVT_BIT) {
             uint64_t g = sio_get64(v, SIO_VTD_IOTLB_IIRG);
             fk_log(f, EV_IOTLB, g, sio_get64(v, SIO_VTD_IOTLB_DID), g == 3 ? f->iva : 0, 0);
-            v = sio_set64(v & ~SIO_VTD_IOTLB_IVT_BIT, SIO_VTD_IOTLB_IAIG, g);
+            v = sio_set64(v & ~SIO_VTD_IOTLB_IVT_BIT, SIO_VTD_IOTLB_IAIG,
+                          (g == 3 && f->refuse_psi) ? 0 : g);
         }
         f->iotlb = v;
         break;
@@ -233,6 +242,8 @@ static inline void fk_write(void *ctx, uint64_t off, uint64_t v, unsigned size)
         f->fsts &= ~((uint32_t)v &
                      (SIO_VTD_FSTS_PFO | SIO_VTD_FSTS_IQE | SIO_VTD_FSTS_ICE | SIO_VTD_FSTS_ITE));
         fk_ppf(f);
+        if (f->gsts & SIO_VTD_GSTS_QIES)
+            fk_run_queue(f); /* IQE cleared: fetching resumes at IQH */
         break;
     case SIO_VTD_REG_FECTL:
         f->fectl = (uint32_t)v & SIO_VTD_FECTL_IM;
