@@ -168,8 +168,8 @@ static size_t compare_one(const char *base)
         fail_msg("%s: %s at 0x%x", base, err.msg, err.offset);
 
     struct recs want = parse_text(dsl), got = parse_text(ours);
-    char dslname[256];
-    snprintf(dslname, sizeof(dslname), "%s.dsl", base);
+    char dslname[300]; /* base is below 256 bytes: room for ".dsl" without truncation */
+    snprintf(dslname, sizeof(dslname), "%.255s.dsl", base);
     size_t i = 0, j = 0, fields = 0;
     for (; i < want.n && j < got.n; i++, j++) {
         const struct rec *w = &want.v[i], *g = &got.v[j];
