@@ -45,7 +45,9 @@ void bench_extra(struct bench_result *r, const char *name, double value);
     X(map_unmap_nommu, "nommu: map 4 KiB, device writes it to memory, unmap")                      \
     X(swiotlb_bounce4k, "swiotlb: one 4 KiB bounce (map copies into the pool, unmap frees it)")    \
     X(iova_live1k, "IOVA alloc+free pair, 10^3 other live allocations")                            \
-    X(iova_live1m, "IOVA alloc+free pair, 10^6 other live allocations")
+    X(iova_live1m, "IOVA alloc+free pair, 10^6 other live allocations")                            \
+    X(qi_iotlb_psi, "VT-d QI: one page-selective IOTLB invalidation + wait, status polled")        \
+    X(msi_remap_hit, "VT-d IR: remap one MSI with its IRTE in the interrupt entry cache")
 
 /* Ratios the issues set targets for: R(numerator, denominator, limit, "what it means").
  * The bench prints numerator/denominator and whether it is within the limit. */
