@@ -259,7 +259,10 @@ int sio_dma_copy(const struct sio_dma *dma, uint64_t dst, uint64_t src, uint64_t
             pd = ps ? m->ops->ptr(m->ctx, dst, (size_t)chunk) : NULL;
         }
         if (ps && pd) {
-            memmove(pd, ps, (size_t)chunk);
+            if ((uint8_t *)pd + chunk <= (uint8_t *)ps || (uint8_t *)ps + chunk <= (uint8_t *)pd)
+                memcpy(pd, ps, (size_t)chunk);
+            else
+                memmove(pd, ps, (size_t)chunk);
         } else if (sio_mem_read(m, src, buf, (size_t)chunk) ||
                    sio_mem_write(m, dst, buf, (size_t)chunk)) {
             return SIO_EFAULT;
