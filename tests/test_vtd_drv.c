@@ -202,6 +202,26 @@ static void test_bringup_esrtps_skips_global(void **state)
     sio_pmem_destroy(pm);
 }
 
+static void test_bringup_disables_pmr(void **state)
+{
+    (void)state;
+    /* Firmware left the protected low-memory region on: it is off after bring-up. */
+    struct sio_pmem *pm = sio_pmem_create(1ULL << 30);
+    struct wmem wm = {pm, TB, TB + TS, 0, {0}, 0};
+    struct sio_mem um = {sio_pmem_ops(), pm};
+    struct fake *f = calloc(1, sizeof(*f));
+    fk_init(f, &um, 0x4, 48, 0, 0, 0, 0, 0, 1, 9);
+    f->cap |= 1ULL << 5; /* PLMR */
+    f->pmen = SIO_VTD_PMEN_EPM | SIO_VTD_PMEN_PRS;
+    struct sio_vtd_drv_config cfg = {TB, TS, 1};
+    struct sio_vtd_drv *d = sio_vtd_drv_create(&cfg, &fk_ops, f, &wm_ops, &wm);
+    assert_non_null(d);
+    assert_int_equal(f->pmen, 0);
+    sio_vtd_drv_destroy(d);
+    free(f);
+    sio_pmem_destroy(pm);
+}
+
 static void test_refuses_units(void **state)
 {
     (void)state;
@@ -806,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_bringup_register_invalidation),
         cmocka_unit_test(test_bringup_qi),
         cmocka_unit_test(test_bringup_esrtps_skips_global),
+        cmocka_unit_test(test_bringup_disables_pmr),
         cmocka_unit_test(test_refuses_units),
         cmocka_unit_test(test_context_and_tables_by_hand),
         cmocka_unit_test(test_three_and_five_levels),

@@ -41,7 +41,7 @@ struct fake {
     uint64_t cap, ecap;
     uint32_t gsts;
     uint64_t rtaddr, ccmd, iva, iotlb;
-    uint32_t fsts, fectl, fedata, feaddr, feuaddr;
+    uint32_t fsts, fectl, fedata, feaddr, feuaddr, pmen;
     uint64_t iqa, iqt, iqh, iqercd;
     uint64_t frcd[FK_NFR][2];
     unsigned fri;
@@ -165,6 +165,8 @@ static inline uint64_t fk_read(void *ctx, uint64_t off, unsigned size)
         return f->fsts;
     case SIO_VTD_REG_FECTL:
         return f->fectl;
+    case SIO_VTD_REG_PMEN:
+        return f->pmen;
     case SIO_VTD_REG_IQH:
         return f->iqh;
     case SIO_VTD_REG_IQT:
@@ -251,6 +253,9 @@ static inline void fk_write(void *ctx, uint64_t off, uint64_t v, unsigned size)
         break;
     case SIO_VTD_REG_FEDATA:
         f->fedata = (uint32_t)v;
+        break;
+    case SIO_VTD_REG_PMEN: /* PRS follows EPM at once */
+        f->pmen = ((uint32_t)v & SIO_VTD_PMEN_EPM) | (((uint32_t)v >> 31) & SIO_VTD_PMEN_PRS);
         break;
     case SIO_VTD_REG_FEADDR:
         f->feaddr = (uint32_t)v;

@@ -159,6 +159,10 @@ enum { SIO_VTD_IOTLB_GLOBAL = 1, SIO_VTD_IOTLB_DOMAIN = 2, SIO_VTD_IOTLB_PAGE = 
 #define SIO_VTD_FECTL_IM (1u << 31)
 #define SIO_VTD_FECTL_IP (1u << 30)
 
+/* ---- PMEN (VT-d 1): protected memory regions ---------------------------------------------- */
+#define SIO_VTD_PMEN_EPM (1u << 31) /* enable protected memory */
+#define SIO_VTD_PMEN_PRS (1u << 0)  /* protected region status (RO) */
+
 /* ---- Fault recording register (128-bit, VT-d 1) ------------------------------------------- */
 #define SIO_VTD_FRCD_FI    SIO_F(63, 12)
 #define SIO_VTD_FRCD_IRIDX SIO_F(63, 48) /* interrupt-remapping faults: the IRTE index */

@@ -11,7 +11,8 @@
  *   5. a zeroed root table, RTADDR (legacy TTM=00), SRTP and wait for RTPS;
  *   6. unless CAP.ESRTPS: global context-cache, then global IOTLB invalidation;
  *   7. fault events: old records serviced, FEDATA/FEADDR/FEUADDR, FECTL.IM cleared;
- *   8. write-buffer flush when CAP.RWBF; translation enable (TE) last, wait for TES.
+ *   8. write-buffer flush when CAP.RWBF; translation enable (TE) last, wait for TES; then
+ *      protected memory regions a firmware left on are turned off (PMEN.EPM, Linux).
  * From then on every device without a context entry is blocked (fault 0x1/0x2).
  *
  * Attach writes the context entry's upper half (AW, DID) and then the lower half with the
@@ -344,7 +345,18 @@ static int bring_up(struct sio_vtd_drv *d)
     vtd_wr32(d, SIO_VTD_REG_FECTL, 0);
     if ((rc = vtd_flush_write_buffer(d)))
         return rc;
-    return vtd_gcmd_level(d, SIO_VTD_GCMD_TE, 1);
+    if ((rc = vtd_gcmd_level(d, SIO_VTD_GCMD_TE, 1)))
+        return rc;
+    /* Protected memory regions firmware may have left enabled are off once translation is
+     * on (Linux): poll PRS after clearing EPM (VT-d 1). */
+    if ((sio_get64(d->cap, SIO_VTD_CAP_PLMR) || sio_get64(d->cap, SIO_VTD_CAP_PHMR)) &&
+        (vtd_rd32(d, SIO_VTD_REG_PMEN) & SIO_VTD_PMEN_EPM)) {
+        vtd_wr32(d, SIO_VTD_REG_PMEN, 0);
+        uint32_t last;
+        if (vtd_poll32(d, SIO_VTD_REG_PMEN, SIO_VTD_PMEN_PRS, 0, &last))
+            sio_logf(SIO_LOG_WARN, "DMAR: protected memory regions did not turn off");
+    }
+    return 0;
 }
 
 struct sio_vtd_drv *sio_vtd_drv_create(const struct sio_vtd_drv_config *cfg,
