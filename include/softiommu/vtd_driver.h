@@ -5,7 +5,8 @@
  * table, SRTP, global context-cache then IOTLB invalidation unless ESRTPS, fault events,
  * translation enable last), keeps its root, context and second-level tables in the table
  * range it is given, and invalidates through the invalidation queue when ECAP.QI is set and
- * through the CCMD/IOTLB registers otherwise. See docs/host-driver.md. */
+ * through the CCMD/IOTLB registers otherwise. See docs/host-driver.md. Interrupt remapping and
+ * domains on caller-owned (shared) second-level tables: softiommu/vtd_ir.h. */
 #ifndef SOFTIOMMU_VTD_DRIVER_H
 #define SOFTIOMMU_VTD_DRIVER_H
 
@@ -97,6 +98,7 @@ struct sio_vtd_drv_info {
     unsigned ndomains;  /* from CAP.ND */
     int qi, cm, rwbf, pt, psi, sp2m, sp1g, esrtps;
     uint64_t table_pages, table_pages_used;
+    unsigned sagaw; /* CAP.SAGAW: bit n set = AW n (n + 2 levels) can be walked */
 };
 void sio_vtd_drv_get_info(struct sio_vtd_drv *, struct sio_vtd_drv_info *out);
 
@@ -107,6 +109,7 @@ struct sio_vtd_drv_stats {
     uint64_t wbf;                                    /* write-buffer flushes */
     uint64_t fq_flushes;                             /* lazy flush-queue flushes */
     uint64_t faults;                                 /* fault records serviced */
+    uint64_t iec_global, iec_index; /* interrupt-entry-cache invalidations (vtd_ir.h) */
 };
 void sio_vtd_drv_get_stats(struct sio_vtd_drv *, struct sio_vtd_drv_stats *out);
 

@@ -26,6 +26,7 @@
 
 #include <softiommu/log.h>
 #include <softiommu/pci.h>
+#include <softiommu/vtd_ir.h>
 
 #include <sched.h>
 #include <stdlib.h>
@@ -124,6 +125,8 @@ int vtd_gcmd_oneshot(struct sio_vtd_drv *d, uint32_t bit)
     int rc;
     if (bit == SIO_VTD_GCMD_SRTP)
         rc = vtd_poll32(d, SIO_VTD_REG_GSTS, SIO_VTD_GSTS_RTPS, SIO_VTD_GSTS_RTPS, &last);
+    else if (bit == SIO_VTD_GCMD_SIRTP)
+        rc = vtd_poll32(d, SIO_VTD_REG_GSTS, SIO_VTD_GSTS_IRTPS, SIO_VTD_GSTS_IRTPS, &last);
     else /* WBF: busy while WBFS is set */
         rc = vtd_poll32(d, SIO_VTD_REG_GSTS, SIO_VTD_GSTS_WBFS, 0, &last);
     if (rc)
@@ -248,6 +251,7 @@ static int decode_caps(struct sio_vtd_drv *d)
     if (aw < 0)
         return refuse("SAGAW lists no 30/39/48/57-bit width", sagaw);
     d->aw = (unsigned)aw;
+    d->sagaw = sagaw;
     d->levels = sio_vtd_aw_levels(d->aw);
     d->mgaw = (unsigned)sio_get64(cap, SIO_VTD_CAP_MGAW) + 1;
     if (d->mgaw < 30)
@@ -306,6 +310,7 @@ static void drv_free(struct sio_vtd_drv *d)
     pthread_mutex_destroy(&d->lock);
     pthread_mutex_destroy(&d->inval_lock);
     pthread_mutex_destroy(&d->fault_lock);
+    pthread_mutex_destroy(&d->ir_lock);
     pthread_mutex_destroy(&d->fq_mtx);
     pthread_cond_destroy(&d->fq_cond);
     free(d);
@@ -406,6 +411,7 @@ struct sio_vtd_drv *sio_vtd_drv_create_ex(const struct sio_vtd_drv_config *cfg,
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->inval_lock, NULL);
     pthread_mutex_init(&d->fault_lock, NULL);
+    pthread_mutex_init(&d->ir_lock, NULL);
     pthread_mutex_init(&d->fq_mtx, NULL);
     pthread_cond_init(&d->fq_cond, NULL);
     if (vtd_tbl_init(&d->tbl, cfg->table_base, cfg->table_size)) {
@@ -455,6 +461,9 @@ static struct sio_domain *domain_new(struct sio_vtd_drv *d, enum vtd_dom_type ty
     dom->drv = d;
     dom->did = (uint16_t)did;
     dom->type = type;
+    dom->aw = d->aw;
+    dom->levels = d->levels;
+    dom->width = d->width;
     if (type == VTD_DOM_DMA && vtd_tbl_alloc(d, &dom->pgd)) {
         free(dom);
         return NULL;
@@ -489,7 +498,7 @@ static void domain_destroy(struct sio_domain *dom, int release)
     if (vtd_fq_flush(dom))
         sio_logf(SIO_LOG_ERR, "DMAR: domain %u: final flush failed", dom->did);
     /* Stale IOTLB entries of this DID must not meet its next owner. */
-    if (release && dom->type == VTD_DOM_DMA)
+    if (release && dom->type != VTD_DOM_PT)
         vtd_inv_iotlb_domain(d, dom->did);
     pthread_mutex_unlock(&dom->lock);
     if (dom->prev)
@@ -501,7 +510,8 @@ static void domain_destroy(struct sio_domain *dom, int release)
     d->did_map[dom->did / 64] &= ~(1ULL << (dom->did % 64));
     if (d->identity == dom)
         d->identity = NULL;
-    vtd_pt_free_all(dom);
+    if (dom->type == VTD_DOM_DMA)
+        vtd_pt_free_all(dom); /* a shared domain's table is its owner's */
     vtd_fq_fini(&dom->fq);
     pthread_mutex_destroy(&dom->lock);
     free(dom);
@@ -529,7 +539,7 @@ uint16_t sio_vtd_drv_domain_id(const struct sio_domain *dom)
 
 uint64_t sio_vtd_drv_domain_limit(const struct sio_domain *dom)
 {
-    return 1ULL << dom->drv->width;
+    return 1ULL << dom->width;
 }
 
 int sio_vtd_drv_domain_set_strict(struct sio_domain *dom, int strict)
@@ -560,6 +570,85 @@ int sio_vtd_drv_flush(struct sio_domain *dom)
     int rc = vtd_fq_flush(dom);
     pthread_mutex_unlock(&dom->lock);
     return rc;
+}
+
+/* ---- domains on a table someone else owns ------------------------------------------------- */
+
+struct sio_domain *sio_vtd_drv_domain_alloc_shared(struct sio_vtd_drv *d, uint64_t root_pa,
+                                                   unsigned levels)
+{
+    if (!d)
+        return NULL;
+    /* VT-d 2: AW = levels - 2, and only an AW that SAGAW lists may be put in a context entry
+     * (fault 0x3 otherwise); the table's top level is then walked from root_pa. */
+    unsigned aw = levels - 2;
+    if (levels < 3 || levels > 5 || !(d->sagaw & (1u << aw))) {
+        sio_logf(SIO_LOG_ERR, "DMAR: cannot share a %u-level table: the unit walks SAGAW 0x%x (%s)",
+                 levels, d->sagaw, "levels must match an address width the unit supports");
+        return NULL;
+    }
+    if (!root_pa || (root_pa & (VTD_PAGE - 1)) || root_pa >= (1ULL << 52)) {
+        sio_logf(SIO_LOG_ERR, "DMAR: shared table root 0x%llx is not a 4 KiB page",
+                 (unsigned long long)root_pa);
+        return NULL;
+    }
+    pthread_mutex_lock(&d->lock);
+    struct sio_domain *dom = domain_new(d, VTD_DOM_SHARED);
+    if (dom) {
+        dom->pgd = root_pa;
+        dom->aw = aw;
+        dom->levels = levels;
+        unsigned agaw = sio_vtd_aw_bits(aw);
+        dom->width = agaw < d->mgaw ? agaw : d->mgaw;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return dom;
+}
+
+int sio_vtd_drv_domain_is_shared(const struct sio_domain *dom)
+{
+    return dom && dom->type == VTD_DOM_SHARED;
+}
+
+int sio_vtd_drv_domain_invalidate(struct sio_domain *dom, uint64_t iova, uint64_t size)
+{
+    if (!dom || dom->type == VTD_DOM_PT)
+        return SIO_EINVAL;
+    struct sio_vtd_drv *d = dom->drv;
+    /* RWBF: entries the owner wrote must leave the write buffer before the unit walks. */
+    int rc = vtd_flush_write_buffer(d);
+    if (rc)
+        return rc;
+    if (!size)
+        return vtd_inv_iotlb_domain(d, dom->did);
+    if (iova + size < iova)
+        return SIO_EINVAL;
+    /* IH=0: the owner may have freed or replaced table pages, not only leaves. */
+    return vtd_inv_iotlb_range(d, dom->did, iova, size, 0);
+}
+
+/* The walk of a shared table (VT-d 2), reading the owner's entries as the unit would. */
+static int shared_lookup(struct sio_domain *dom, uint64_t iova, uint64_t *pa)
+{
+    struct sio_vtd_drv *d = dom->drv;
+    if (iova >> dom->width)
+        return SIO_ENOENT;
+    uint64_t table = dom->pgd;
+    for (unsigned l = dom->levels; l >= 1; l--) {
+        uint64_t e;
+        if (sio_mem_read64(&d->mem, table + 8ULL * sio_vtd_sl_index(iova, l), &e))
+            return SIO_EFAULT;
+        if (!(e & (SIO_VTD_SL_R | SIO_VTD_SL_W)))
+            return SIO_ENOENT;
+        uint64_t addr = e & 0x000FFFFFFFFFF000ULL;
+        if (l == 1 || (l <= 3 && (e & SIO_VTD_SL_PS))) {
+            uint64_t sz = sio_vtd_level_size(l);
+            *pa = (addr & ~(sz - 1)) | (iova & (sz - 1));
+            return 0;
+        }
+        table = addr;
+    }
+    return SIO_ENOENT;
 }
 
 /* ---- context entries ---------------------------------------------------------------------- */
@@ -616,7 +705,7 @@ static int attach_locked(struct sio_domain *dom, uint16_t sid)
         return rc;
     /* VT-d 2, context entry: hi = AW 66:64, DID 87:72; lo = P, FPD=0, TT, SLPTPTR. */
     struct sio_u128 ce = {0, 0};
-    ce = sio_set128(ce, SIO_VTD_CTX_AW, d->aw);
+    ce = sio_set128(ce, SIO_VTD_CTX_AW, dom->aw);
     ce = sio_set128(ce, SIO_VTD_CTX_DID, dom->did);
     if (dom->type == VTD_DOM_PT) {
         ce = sio_set128(ce, SIO_VTD_CTX_TT, SIO_VTD_TT_PASSTHROUGH);
@@ -753,6 +842,8 @@ static int range_ok(struct sio_domain *dom, uint64_t iova, uint64_t size)
 int sio_vtd_drv_map(struct sio_domain *dom, uint64_t iova, uint64_t pa, uint64_t size,
                     unsigned perm)
 {
+    if (dom && dom->type == VTD_DOM_SHARED)
+        return SIO_EPERM; /* its owner edits the table */
     if (!dom || dom->type != VTD_DOM_DMA || !range_ok(dom, iova, size) || (pa & (VTD_PAGE - 1)) ||
         pa + size > (1ULL << 52) || pa + size < pa || !perm ||
         (perm & ~(unsigned)(SIO_READ | SIO_WRITE)))
@@ -772,6 +863,8 @@ int sio_vtd_drv_map(struct sio_domain *dom, uint64_t iova, uint64_t pa, uint64_t
 
 int sio_vtd_drv_unmap(struct sio_domain *dom, uint64_t iova, uint64_t size)
 {
+    if (dom && dom->type == VTD_DOM_SHARED)
+        return SIO_EPERM;
     if (!dom || dom->type != VTD_DOM_DMA || !range_ok(dom, iova, size))
         return SIO_EINVAL;
     struct sio_vtd_drv *d = dom->drv;
@@ -828,6 +921,8 @@ int sio_vtd_drv_iova_to_phys(struct sio_domain *dom, uint64_t iova, uint64_t *pa
         *pa = iova;
         return 0;
     }
+    if (dom->type == VTD_DOM_SHARED)
+        return shared_lookup(dom, iova, pa);
     pthread_mutex_lock(&dom->lock);
     int rc = vtd_pt_lookup(dom, iova, pa, NULL, NULL);
     pthread_mutex_unlock(&dom->lock);
@@ -853,6 +948,7 @@ void sio_vtd_drv_get_info(struct sio_vtd_drv *d, struct sio_vtd_drv_info *o)
     o->sp2m = d->sp2m;
     o->sp1g = d->sp1g;
     o->esrtps = d->esrtps;
+    o->sagaw = d->sagaw;
     o->table_pages = d->tbl.npages;
     o->table_pages_used = vtd_tbl_used(d);
 }
@@ -869,6 +965,8 @@ void sio_vtd_drv_get_stats(struct sio_vtd_drv *d, struct sio_vtd_drv_stats *o)
     o->wbf = atomic_load(&d->st_wbf);
     o->fq_flushes = atomic_load(&d->st_fq_flushes);
     o->faults = atomic_load(&d->st_faults);
+    o->iec_global = atomic_load(&d->st_iec_global);
+    o->iec_index = atomic_load(&d->st_iec_index);
 }
 
 void sio_vtd_drv_dump(struct sio_domain *dom, uint16_t sid, uint64_t iova)
@@ -892,11 +990,11 @@ void sio_vtd_drv_dump(struct sio_domain *dom, uint16_t sid, uint64_t iova)
                  (unsigned long long)ce_lo);
     }
     pthread_mutex_unlock(&d->lock);
-    if (dom->type != VTD_DOM_DMA)
+    if (dom->type == VTD_DOM_PT)
         return;
     pthread_mutex_lock(&dom->lock);
     uint64_t table = dom->pgd;
-    for (unsigned l = d->levels; l >= 1; l--) {
+    for (unsigned l = dom->levels; l >= 1; l--) {
         unsigned idx = sio_vtd_sl_index(iova, l);
         uint64_t e = 0;
         sio_mem_read64(&d->mem, table + 8ULL * idx, &e);
@@ -939,7 +1037,8 @@ void sio_vtd_drv_destroy(struct sio_vtd_drv *d)
     while (d->domains)
         domain_destroy(d->domains, 0);
     pthread_mutex_unlock(&d->lock);
-    /* Like Linux at shutdown: translation off, then the queue. */
+    /* Like Linux at shutdown: interrupt remapping off, translation off, then the queue. */
+    vtd_ir_fini(d);
     vtd_gcmd_level(d, SIO_VTD_GCMD_TE, 0);
     if (d->qi)
         vtd_qi_disable(d);

@@ -40,7 +40,11 @@ struct vtd_fq {
 };
 #define VTD_FQ_AGE_EVERY 32 /* pushes between clock reads (the timer thread also checks) */
 
-enum vtd_dom_type { VTD_DOM_DMA = 0, VTD_DOM_PT = 1 /* TT=10 pass-through, no tables */ };
+enum vtd_dom_type {
+    VTD_DOM_DMA = 0,   /* the driver's own second-level tables */
+    VTD_DOM_PT = 1,    /* TT=10 pass-through, no tables */
+    VTD_DOM_SHARED = 2 /* a second-level table owned by the caller (vtd_ir.h) */
+};
 
 struct sio_domain {
     struct sio_vtd_drv *drv;
@@ -55,6 +59,7 @@ struct sio_domain {
     void *release_ctx;
     struct vtd_fq fq;
     struct sio_domain *next, *prev; /* drv->domains, under drv->lock */
+    unsigned aw, levels, width;     /* the context entry's AW, table levels, IOVA bits */
 };
 
 struct sio_vtd_drv {
@@ -86,6 +91,11 @@ struct sio_vtd_drv {
 
     pthread_mutex_t fault_lock;
     uint64_t *fault_count[256]; /* per bus: devfn -> count */
+
+    unsigned sagaw;           /* CAP.SAGAW: AW values the unit walks */
+    struct vtd_irq_remap *ir; /* interrupt remapping (vtd_ir.c); NULL while off */
+    pthread_mutex_t ir_lock;  /* ir, its allocation bitmap and IRTE writes */
+    atomic_uint_fast64_t st_iec_global, st_iec_index;
 
     /* Statistics (relaxed atomics). */
     atomic_uint_fast64_t st_cc_global, st_cc_domain, st_cc_device;
@@ -155,6 +165,13 @@ int vtd_inv_iotlb_domain(struct sio_vtd_drv *d, uint16_t did);
  * PSI is absent or AM would exceed MAMV. ih: only leaf entries changed. */
 int vtd_inv_iotlb_range(struct sio_vtd_drv *d, uint16_t did, uint64_t addr, uint64_t size, int ih);
 int vtd_flush_write_buffer(struct sio_vtd_drv *d);
+/* Submits n descriptors plus a wait descriptor (SW=1, FN=1) and polls its status write:
+ * Linux's qi_submit_sync. Only with QI. */
+int vtd_qi_submit(struct sio_vtd_drv *d, const struct sio_u128 *desc, unsigned n);
+/* Interrupt entry cache (VT-d 5 type 4; queue only): everything, or the naturally aligned
+ * block of 2^im entries at index. */
+int vtd_inv_iec_global(struct sio_vtd_drv *d);
+int vtd_inv_iec_index(struct sio_vtd_drv *d, uint16_t index, unsigned im);
 /* Smallest AM whose aligned 2^AM-page block covers [addr, addr+size); block start in *base. */
 unsigned vtd_psi_am(uint64_t addr, uint64_t size, uint64_t *base);
 
@@ -166,5 +183,9 @@ int vtd_fq_push(struct sio_domain *dom, uint64_t iova, uint64_t size, int prune)
  * those pages are freed and the ranges released. */
 int vtd_fq_flush(struct sio_domain *dom);
 void vtd_fq_thread_stop(struct sio_vtd_drv *d);
+
+/* ---- interrupt remapping (vtd_ir.c) ------------------------------------------------------- */
+/* Turns interrupt remapping off if it is on (teardown). */
+void vtd_ir_fini(struct sio_vtd_drv *d);
 
 #endif

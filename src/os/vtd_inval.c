@@ -307,6 +307,31 @@ int vtd_inv_iotlb_range(struct sio_vtd_drv *d, uint16_t did, uint64_t addr, uint
     return qi_submit(d, &q, 1);
 }
 
+int vtd_qi_submit(struct sio_vtd_drv *d, const struct sio_u128 *desc, unsigned n)
+{
+    return d->qi ? qi_submit(d, desc, n) : SIO_ENOTSUP;
+}
+
+/* VT-d 5 type 4: G=0 global; G=1 the aligned block of 2^IM entries holding IIDX. The IEC has
+ * no register interface (VT-d 5), so this needs the queue. */
+int vtd_inv_iec_global(struct sio_vtd_drv *d)
+{
+    count(&d->st_iec_global);
+    struct sio_u128 q = desc_type(SIO_VTD_DESC_IEC);
+    q.lo = sio_set64(q.lo, SIO_VTD_IEC_G, 0);
+    return vtd_qi_submit(d, &q, 1);
+}
+
+int vtd_inv_iec_index(struct sio_vtd_drv *d, uint16_t index, unsigned im)
+{
+    count(&d->st_iec_index);
+    struct sio_u128 q = desc_type(SIO_VTD_DESC_IEC);
+    q.lo = sio_set64(q.lo, SIO_VTD_IEC_G, 1);
+    q.lo = sio_set64(q.lo, SIO_VTD_IEC_IM, im);
+    q.lo = sio_set64(q.lo, SIO_VTD_IEC_IIDX, index);
+    return vtd_qi_submit(d, &q, 1);
+}
+
 int vtd_flush_write_buffer(struct sio_vtd_drv *d)
 {
     if (!d->rwbf)
