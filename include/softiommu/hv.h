@@ -161,6 +161,7 @@ int sio_pci_sriov_enable(const struct sio_pci_cfg_ops *cfg, void *cfg_ctx, uint1
 /* ---- the hypervisor: VMs, device assignment, hypercalls ------------------------------------ */
 
 struct sio_vtd_drv;
+struct sio_domain;
 struct sio_hv;
 struct sio_vm;
 
@@ -169,21 +170,37 @@ struct sio_vm;
  * equivalent of VFIO's no-IOMMU mode). */
 #define SIO_HV_UNSAFE_NOIOMMU (1u << 0)
 
+/* Which requesters an IRTE accepts (VT-d 6 source validation), decided as Linux's
+ * set_msi_sid does: the requester id the unit sees (SVT=01, SQ=00: all 16 bits), or, for a
+ * device behind a PCIe-to-PCI bridge (whose requests carry the bridge's secondary bus with
+ * devfn 0), only the bus: the requester's bus must lie in [first_bus, last_bus] (SVT=10). */
+struct sio_hv_irq_src {
+    uint16_t sid;  /* the requester id the unit sees (the DMA alias) */
+    int bus_range; /* check the bus range instead of sid */
+    uint8_t first_bus, last_bus;
+};
+
 /* Interrupt remapping as the owner of the unit's interrupt-remapping table offers it (the
  * host driver; the hypervisor never writes an IRTE itself). Each call writes the IRTE,
  * invalidates the interrupt entry cache, and returns the remappable MSI address/data the
- * device must send. IRTEs check the source id (SVT=01, SQ=00: all 16 bits of sid). */
+ * device must send. IRTEs check the source (src). */
 struct sio_hv_ir_ops {
     /* Remapped format: deliver `vector` to physical APIC `dest`. */
-    int (*remap)(void *ctx, uint16_t sid, uint8_t vector, uint32_t dest, uint64_t *addr,
-                 uint32_t *data);
+    int (*remap)(void *ctx, const struct sio_hv_irq_src *src, uint8_t vector, uint32_t dest,
+                 uint64_t *addr, uint32_t *data);
     /* Posted format: set virtual vector `vvector` in the posted-interrupt descriptor at pda.
      * NULL when the unit cannot post (no CAP.PI). */
-    int (*post)(void *ctx, uint16_t sid, uint8_t vvector, uint64_t pda, uint64_t *addr,
-                uint32_t *data);
+    int (*post)(void *ctx, const struct sio_hv_irq_src *src, uint8_t vvector, uint64_t pda,
+                uint64_t *addr, uint32_t *data);
     /* The IRTE behind addr/data is no longer used: make it not present (and invalidate). */
     void (*release)(void *ctx, uint64_t addr, uint32_t data);
 };
+
+/* The host driver's interrupt remapping (softiommu/vtd_ir.h) as sio_hv_ir_ops, ctx = the
+ * driver: remapped IRTEs (fixed, physical, RH as Linux), posted IRTEs when the unit can post.
+ * NULL when the driver has interrupt remapping off. sio_hv_create uses it by itself when its
+ * config names a driver with remapping on and no other ir. */
+const struct sio_hv_ir_ops *sio_hv_vtd_ir_ops(struct sio_vtd_drv *drv);
 
 struct sio_hv_config {
     const struct sio_mem_ops *mem; /* host physical memory */
@@ -194,7 +211,8 @@ struct sio_hv_config {
     void *pci_ctx;
     uint16_t segment;
     unsigned flags;                 /* SIO_HV_* */
-    const struct sio_hv_ir_ops *ir; /* NULL: no interrupt remapping (compatibility MSIs) */
+    const struct sio_hv_ir_ops *ir; /* NULL: the driver's (sio_hv_vtd_ir_ops) if it remaps
+                                       interrupts, else compatibility-format MSIs */
     void *ir_ctx;
 };
 
@@ -224,7 +242,8 @@ enum sio_owner_kind sio_hv_owner(struct sio_hv *, uint16_t rid, struct sio_vm **
 struct sio_vm_config {
     const char *name;   /* shown in messages; copied */
     unsigned vcpus;     /* 1..64 (0: 1) */
-    unsigned p2m_flags; /* SIO_P2M_* for the VM's EPT */
+    unsigned p2m_flags; /* SIO_P2M_* for the VM's EPT; SIO_P2M_VTD_SHARED: the VM's devices
+                           use the EPT itself as their second-level table (see below) */
 };
 struct sio_vm *sio_vm_create(struct sio_hv *, const struct sio_vm_config *cfg);
 /* Deassigns every device of the VM, then frees its memory map. */
@@ -238,6 +257,11 @@ struct sio_hv *sio_vm_hv(struct sio_vm *);
  * owner named); a GPA already in use is SIO_EEXIST. With devices assigned, the new RAM is
  * also mapped for them. */
 int sio_vm_add_ram(struct sio_vm *, uint64_t gpa, uint64_t hpa, uint64_t size);
+/* Take guest RAM [gpa, gpa+size) away from the VM (a balloon, a hot-unplug): it leaves the
+ * EPT and the VM's IOMMU domain, and when this returns no device of the VM can reach it any
+ * more (the IOMMU's caches invalidated). The range must lie inside one region given with
+ * sio_vm_add_ram (SIO_ENOENT otherwise); the host pages are free again. */
+int sio_vm_remove_ram(struct sio_vm *, uint64_t gpa, uint64_t size);
 /* The guest's own memory accesses, through its EPT: 0, or an EPT exit reason (48/49). */
 int sio_vm_read(struct sio_vm *, uint64_t gpa, void *buf, size_t len);
 int sio_vm_write(struct sio_vm *, uint64_t gpa, const void *buf, size_t len);
@@ -245,7 +269,10 @@ int sio_vm_write(struct sio_vm *, uint64_t gpa, const void *buf, size_t len);
 /* Assign the IOMMU group of device rid to the VM. Every endpoint of the group becomes the
  * VM's; every requester id they can use (their own and their DMA alias) is attached to the
  * VM's IOMMU domain, in which all of the VM's RAM is mapped GPA -> HPA, so a guest that knows
- * nothing about the IOMMU programs its devices with guest-physical addresses. Refusals:
+ * nothing about the IOMMU programs its devices with guest-physical addresses. With a P2M made
+ * SIO_P2M_VTD_SHARED the domain is the EPT itself (sio_vtd_drv_domain_alloc_shared on
+ * sio_p2m_root, 4 levels), when the unit can walk it (48-bit AGAW in SAGAW; the P2M is told to
+ * use only the large pages the unit supports); otherwise the VM gets separate tables. Refusals:
  * SIO_ENOENT (no such device), SIO_EINVAL (a bridge), SIO_EEXIST (already this VM's),
  * SIO_EOWNED (the device or a group member belongs to someone else: the message names the
  * owner), SIO_EGROUP (the group is not viable: a member is used by the host), SIO_ENOTSUP
@@ -258,6 +285,9 @@ int sio_hv_assign(struct sio_vm *, uint16_t rid);
 int sio_hv_deassign(struct sio_vm *, uint16_t rid);
 /* Devices the VM owns; returns the count, writing at most max rids. */
 unsigned sio_vm_devices(struct sio_vm *, uint16_t *rids, unsigned max);
+/* The VM's IOMMU domain (NULL before its first assignment), and whether it is the shared P2M. */
+struct sio_domain *sio_vm_domain(struct sio_vm *);
+int sio_vm_p2m_shared(struct sio_vm *);
 
 /* ---- hypercalls (the Xen IOMMU interface of a guest that knows about the IOMMU) ------------ */
 

@@ -12,6 +12,7 @@
 #include <softiommu/pci.h>
 #include <softiommu/pcidev.h>
 #include <softiommu/vtd_driver.h>
+#include <softiommu/vtd_ir.h>
 #include <softiommu/vtd_regs.h>
 
 #include <pthread.h>
@@ -29,7 +30,7 @@ struct ram {
 };
 
 struct iomap {
-    uint64_t bus, size;
+    uint64_t bus, size, gpa;
 };
 
 /* A device's own I/O space, created by hypercall. */
@@ -49,6 +50,7 @@ struct sio_vm {
     struct ram *ram;
     unsigned nram, capram;
     struct sio_domain *dom; /* GPA -> HPA; NULL until the first assignment */
+    int dom_shared;         /* dom is the P2M itself (sio_vtd_drv_domain_alloc_shared) */
     unsigned ndev;
     struct iospace *ios;
     uint64_t pid_page; /* one pool page: a 64-byte posted-interrupt descriptor per vCPU */
@@ -191,6 +193,8 @@ struct sio_hv *sio_hv_create(const struct sio_hv_config *cfg)
     if (!hv)
         return NULL;
     hv->cfg = *cfg;
+    if (!hv->cfg.ir && cfg->iommu && (hv->cfg.ir = sio_hv_vtd_ir_ops(cfg->iommu)) != NULL)
+        hv->cfg.ir_ctx = cfg->iommu; /* the host driver remaps interrupts: use it */
     hv->mem.ops = cfg->mem;
     hv->mem.ctx = cfg->mem_ctx;
     hv->pool = sio_pgpool_create(cfg->mem, cfg->mem_ctx, cfg->table_base, cfg->table_size);
@@ -393,7 +397,20 @@ struct sio_vm *sio_vm_create(struct sio_hv *hv, const struct sio_vm_config *cfg)
         return NULL;
     struct sio_p2m_config pc = {0};
     pc.flags = cfg->p2m_flags;
+    if ((pc.flags & SIO_P2M_VTD_SHARED) && hv->cfg.iommu) {
+        /* The unit will walk this table: only the large pages it supports (VT-d 2 SLLPS). */
+        struct sio_vtd_drv_info di;
+        sio_vtd_drv_get_info(hv->cfg.iommu, &di);
+        if (!di.sp2m)
+            pc.flags |= SIO_P2M_NO_2M;
+        if (!di.sp1g)
+            pc.flags |= SIO_P2M_NO_1G;
+    }
+    /* Pool pages are taken under the lock only: a page a shared P2M just freed cannot be
+     * reused before the IOMMU invalidation that follows (sio_vm_remove_ram). */
+    pthread_mutex_lock(&hv->lock);
     vm->p2m = sio_p2m_create(hv->pool, &pc);
+    pthread_mutex_unlock(&hv->lock);
     if (!vm->p2m) {
         free(vm);
         return NULL;
@@ -403,7 +420,10 @@ struct sio_vm *sio_vm_create(struct sio_hv *hv, const struct sio_vm_config *cfg)
     snprintf(vm->name, sizeof(vm->name), "%s", cfg->name ? cfg->name : "vm");
     /* Posted-interrupt descriptors (VT-d 6): NV = our notification vector, NDST = the APIC the
      * vCPU runs on (xAPIC: id in NDST 15:8), SN = 0, ON = 0, PIR empty (the page is zeroed). */
-    if (sio_pgpool_alloc(hv->pool, &vm->pid_page) != 0) {
+    pthread_mutex_lock(&hv->lock);
+    int prc = sio_pgpool_alloc(hv->pool, &vm->pid_page);
+    pthread_mutex_unlock(&hv->lock);
+    if (prc != 0) {
         sio_p2m_destroy(vm->p2m);
         free(vm);
         return NULL;
@@ -498,7 +518,14 @@ int sio_vm_add_ram(struct sio_vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size)
             refuse(hv, rc, "cannot map GPA 0x%llx in VM '%s': %s", (unsigned long long)gpa,
                    vm->name, sio_strerror(rc));
     }
-    if (!rc && vm->dom) {
+    if (!rc && vm->dom && vm->dom_shared) {
+        /* The EPT is the devices' table: the unit is told it changed (needed under CM=1). */
+        rc = sio_vtd_drv_domain_invalidate(vm->dom, gpa, size);
+        if (rc) {
+            sio_p2m_unmap(vm->p2m, gpa, size);
+            refuse(hv, rc, "the IOMMU could not be told about the new RAM: %s", sio_strerror(rc));
+        }
+    } else if (!rc && vm->dom) {
         rc = sio_vtd_drv_map(vm->dom, gpa, hpa, size, SIO_READ | SIO_WRITE);
         if (rc) {
             sio_p2m_unmap(vm->p2m, gpa, size);
@@ -511,6 +538,84 @@ int sio_vm_add_ram(struct sio_vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size)
         vm->ram[vm->nram].size = size;
         vm->nram++;
         ok(hv);
+    }
+    pthread_mutex_unlock(&hv->lock);
+    return rc;
+}
+
+/* With the lock held: device-private I/O-space mappings of [gpa, gpa+size) go away. */
+static void unmap_iospaces(struct sio_vm *vm, uint64_t gpa, uint64_t size)
+{
+    for (struct iospace *s = vm->ios; s; s = s->next) {
+        for (unsigned i = 0; i < s->nmaps;) {
+            struct iomap *m = &s->maps[i];
+            if (m->gpa < gpa + size && gpa < m->gpa + m->size) {
+                sio_vtd_drv_unmap(s->dom, m->bus, m->size);
+                sio_vtd_drv_flush(s->dom);
+                *m = s->maps[--s->nmaps];
+            } else {
+                i++;
+            }
+        }
+    }
+}
+
+int sio_vm_remove_ram(struct sio_vm *vm, uint64_t gpa, uint64_t size)
+{
+    struct sio_hv *hv = vm->hv;
+    if (!size || ((gpa | size) & (PG - 1)) || gpa + size < gpa)
+        return refuse(hv, SIO_EINVAL, "RAM must be 4 KiB aligned and non-empty");
+    pthread_mutex_lock(&hv->lock);
+    int rc = 0;
+    unsigned i = 0;
+    while (i < vm->nram && !(gpa >= vm->ram[i].gpa && gpa - vm->ram[i].gpa < vm->ram[i].size &&
+                             size <= vm->ram[i].size - (gpa - vm->ram[i].gpa)))
+        i++;
+    if (i == vm->nram)
+        rc = refuse(hv, SIO_ENOENT, "GPA 0x%llx-0x%llx is not within one RAM region of VM '%s'",
+                    (unsigned long long)gpa, (unsigned long long)(gpa + size - 1), vm->name);
+    /* Room for a region split in two. */
+    if (!rc && vm->nram == vm->capram) {
+        struct ram *n = realloc(vm->ram, (vm->capram * 2) * sizeof(*n));
+        if (!n)
+            rc = refuse(hv, SIO_ENOMEM, "out of memory");
+        else {
+            vm->ram = n;
+            vm->capram *= 2;
+        }
+    }
+    if (!rc) {
+        /* The guest's view first, then the devices': with a shared P2M the EPT change is the
+         * IOMMU's too, and the invalidation makes the unit forget it (tables the unmap freed
+         * included: no pool page is handed out before this, we hold the lock). */
+        sio_p2m_unmap(vm->p2m, gpa, size);
+        if (vm->dom && vm->dom_shared) {
+            rc = sio_vtd_drv_domain_invalidate(vm->dom, gpa, size);
+        } else if (vm->dom) {
+            int r = sio_vtd_drv_unmap(vm->dom, gpa, size);
+            rc = sio_vtd_drv_flush(vm->dom); /* lazy domains too: nothing stale on return */
+            if (r && r != SIO_ENOENT && !rc)
+                rc = r;
+        }
+        unmap_iospaces(vm, gpa, size);
+        if (rc)
+            refuse(hv, rc, "the IOMMU invalidation failed: %s", sio_strerror(rc));
+        struct ram r = vm->ram[i];
+        uint64_t head = gpa - r.gpa, tail = r.size - head - size;
+        if (head && tail) {
+            memmove(&vm->ram[i + 2], &vm->ram[i + 1], (vm->nram - i - 1) * sizeof(r));
+            vm->ram[i].size = head;
+            vm->ram[i + 1] = (struct ram){gpa + size, r.hpa + head + size, tail};
+            vm->nram++;
+        } else if (head) {
+            vm->ram[i].size = head;
+        } else if (tail) {
+            vm->ram[i] = (struct ram){gpa + size, r.hpa + size, tail};
+        } else {
+            vm->ram[i] = vm->ram[--vm->nram];
+        }
+        if (!rc)
+            ok(hv);
     }
     pthread_mutex_unlock(&hv->lock);
     return rc;
@@ -561,9 +666,62 @@ static void free_vm_domain(struct sio_vm *vm)
 {
     if (!vm->dom)
         return;
-    unmap_all_ram(vm, vm->dom);
-    sio_vtd_drv_domain_free(vm->dom);
+    if (!vm->dom_shared)
+        unmap_all_ram(vm, vm->dom);
+    sio_vtd_drv_domain_free(vm->dom); /* invalidates the domain; a shared P2M stays the VM's */
     vm->dom = NULL;
+    vm->dom_shared = 0;
+}
+
+/* The VM's first IOMMU domain: its EPT itself when the P2M is shared and the unit can walk a
+ * 4-level table (Xen's iommu_hap_pt_share), otherwise the driver's own tables with all the
+ * VM's RAM mapped. Lock held. */
+static int make_vm_domain(struct sio_vm *vm)
+{
+    struct sio_hv *hv = vm->hv;
+    if (sio_p2m_flags(vm->p2m) & SIO_P2M_VTD_SHARED) {
+        struct sio_vtd_drv_info di;
+        sio_vtd_drv_get_info(hv->cfg.iommu, &di);
+        if (di.sagaw & (1u << 2)) { /* AW 2: 48-bit, 4 levels, the EPT's depth */
+            vm->dom = sio_vtd_drv_domain_alloc_shared(hv->cfg.iommu, sio_p2m_root(vm->p2m), 4);
+            if (!vm->dom)
+                return refuse(hv, SIO_ENOMEM, "the IOMMU driver has no domain for VM '%s'",
+                              vm->name);
+            vm->dom_shared = 1;
+            return 0;
+        }
+        sio_logf(SIO_LOG_WARN,
+                 "hv: VM '%s': the IOMMU cannot walk a 4-level table (SAGAW 0x%x); its devices "
+                 "get separate tables",
+                 vm->name, di.sagaw);
+    }
+    vm->dom = sio_vtd_drv_domain_alloc(hv->cfg.iommu);
+    if (!vm->dom)
+        return refuse(hv, SIO_ENOMEM, "the IOMMU driver has no domain for VM '%s'", vm->name);
+    int rc = map_all_ram(vm, vm->dom);
+    if (rc) {
+        sio_vtd_drv_domain_free(vm->dom);
+        vm->dom = NULL;
+        return refuse(hv, rc, "mapping VM '%s' RAM for its devices failed: %s", vm->name,
+                      sio_strerror(rc));
+    }
+    return 0;
+}
+
+struct sio_domain *sio_vm_domain(struct sio_vm *vm)
+{
+    pthread_mutex_lock(&vm->hv->lock);
+    struct sio_domain *d = vm->dom;
+    pthread_mutex_unlock(&vm->hv->lock);
+    return d;
+}
+
+int sio_vm_p2m_shared(struct sio_vm *vm)
+{
+    pthread_mutex_lock(&vm->hv->lock);
+    int s = vm->dom_shared;
+    pthread_mutex_unlock(&vm->hv->lock);
+    return s;
 }
 
 int sio_hv_assign(struct sio_vm *vm, uint16_t rid)
@@ -604,17 +762,8 @@ int sio_hv_assign(struct sio_vm *vm, uint16_t rid)
     int new_dom = 0;
     if (!rc && hv->cfg.iommu) {
         if (!vm->dom) {
-            vm->dom = sio_vtd_drv_domain_alloc(hv->cfg.iommu);
-            if (!vm->dom)
-                rc = refuse(hv, SIO_ENOMEM, "the IOMMU driver has no domain for VM '%s'", vm->name);
-            else if ((rc = map_all_ram(vm, vm->dom)) != 0) {
-                sio_vtd_drv_domain_free(vm->dom);
-                vm->dom = NULL;
-                refuse(hv, rc, "mapping VM '%s' RAM for its devices failed: %s", vm->name,
-                       sio_strerror(rc));
-            } else {
-                new_dom = 1;
-            }
+            rc = make_vm_domain(vm);
+            new_dom = rc == 0;
         }
         for (unsigned i = 0; i < g.nsids && !rc; i++) {
             rc = sio_vtd_drv_attach(vm->dom, g.sids[i]);
@@ -687,6 +836,31 @@ static unsigned find_msi_cap(struct sio_hv *hv, uint16_t rid)
     return 0;
 }
 
+/* What the IRTE of rid's interrupts checks (Linux's set_msi_sid): the unit sees the requester
+ * id the fabric delivers, the DMA alias; when the top-most aliasing bridge is a PCIe-to-PCI
+ * bridge, that alias is only its secondary bus (devfn 0), so the bus range from there to the
+ * device's own bus is checked instead (SVT=10). */
+static void irq_source(struct sio_hv *hv, uint16_t rid, struct sio_hv_irq_src *src)
+{
+    memset(src, 0, sizeof(*src));
+    const struct sio_pci_dev_info *d = sio_pci_enum_find(hv->pci, rid);
+    src->sid = d ? d->dma_alias : rid;
+    const struct sio_pci_dev_info *top = NULL;
+    int guard = 0;
+    for (const struct sio_pci_dev_info *b =
+             d && d->has_parent ? sio_pci_enum_find(hv->pci, d->parent_rid) : NULL;
+         b && guard < 256;
+         b = b->has_parent ? sio_pci_enum_find(hv->pci, b->parent_rid) : NULL, guard++)
+        if (b->bridge && (b->pcie_type == SIO_PCIE_PCI_BRIDGE || b->pcie_type < 0))
+            top = b;
+    if (top && top->pcie_type == SIO_PCIE_PCI_BRIDGE && src->sid == sio_sid(top->secondary, 0, 0) &&
+        top->secondary <= sio_sid_bus(rid)) {
+        src->bus_range = 1;
+        src->first_bus = top->secondary;
+        src->last_bus = (uint8_t)sio_sid_bus(rid);
+    }
+}
+
 /* One vector into a vCPU: the injection, as far as this model goes. */
 static void inject(struct sio_vm *vm, unsigned vcpu, uint32_t vector)
 {
@@ -731,12 +905,12 @@ int sio_hv_msi_route(struct sio_vm *vm, uint16_t rid, unsigned vcpu, uint8_t vec
         r.vm = vm;
         r.vcpu = vcpu;
         r.gvec = vector;
-        /* The unit sees the requester id the fabric delivers: the DMA alias. */
-        const struct sio_pci_dev_info *d = sio_pci_enum_find(hv->pci, rid);
-        uint16_t sid = d ? d->dma_alias : rid;
+        struct sio_hv_irq_src src;
+        irq_source(hv, rid, &src);
         const struct sio_hv_ir_ops *ir = hv->cfg.ir;
         if (ir && ir->post) {
-            rc = ir->post(hv->cfg.ir_ctx, sid, vector, sio_vm_vcpu_pid(vm, vcpu), &r.addr, &r.data);
+            rc =
+                ir->post(hv->cfg.ir_ctx, &src, vector, sio_vm_vcpu_pid(vm, vcpu), &r.addr, &r.data);
             r.ir = rc == 0;
         } else if (ir) {
             for (unsigned v = HVEC_FIRST; v <= HVEC_LAST && !r.hvec; v++)
@@ -745,7 +919,7 @@ int sio_hv_msi_route(struct sio_vm *vm, uint16_t rid, unsigned vcpu, uint8_t vec
             if (!r.hvec)
                 rc = SIO_ENOSPC;
             else
-                rc = ir->remap(hv->cfg.ir_ctx, sid, r.hvec, vcpu, &r.addr, &r.data);
+                rc = ir->remap(hv->cfg.ir_ctx, &src, r.hvec, vcpu, &r.addr, &r.data);
             r.ir = rc == 0;
         } else {
             r.addr = SIO_VTD_MSI_ADDR_BASE | ((uint64_t)vcpu << 12);
@@ -1062,6 +1236,7 @@ static long hc_locked(struct sio_vm *vm, const struct sio_hypercall *hc)
             return refuse(hv, rc, "the IOMMU driver refused the mapping: %s", sio_strerror(rc));
         s->maps[s->nmaps].bus = hc->bus_addr;
         s->maps[s->nmaps].size = hc->size;
+        s->maps[s->nmaps].gpa = hc->gpa;
         s->nmaps++;
         return ok(hv);
     }
