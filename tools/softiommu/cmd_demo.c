@@ -6,7 +6,9 @@
  * Everything here is real: the guest drivers write descriptors into guest memory through
  * their EPT and program the NIC through its BAR, the NIC does every access through the VT-d
  * model, the host driver programs the unit through its registers, the hypervisor assigns
- * devices through the host driver's API. The figures printed are the counters of those parts.
+ * devices through the host driver's API, and the NIC's interrupts are remapped (posted into the
+ * vCPU when the unit can post) through IRTEs the host driver writes. The figures printed are
+ * the counters of those parts.
  * The demo checks its own story and exits 1 if any part of it did not happen. */
 #include "cli.h"
 
@@ -18,6 +20,7 @@
 #include <softiommu/pcidev.h>
 #include <softiommu/vtd.h>
 #include <softiommu/vtd_driver.h>
+#include <softiommu/vtd_ir.h>
 
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -36,6 +39,7 @@
 #define HNIC_BAR   0x180010000ULL
 #define RID_NIC    0x0100 /* 01:00.0 behind root port 00:1c.0 */
 #define RID_HNIC   0x00C8 /* 00:19.0, the host's integrated NIC */
+#define RID_BDEV   0x0200 /* 02:00.0 behind root port 00:1d.0, a device given to VM B */
 #define RING       256
 #define BUFSZ      2048
 #define GPA_RXRING 0x100000ULL
@@ -195,17 +199,31 @@ struct world {
     struct sio_hv *hv;
     struct sio_vm *a, *b;
     struct sio_nic *nic, *hnic;
+    struct sio_rogue *bdev; /* B's device: it raises whatever interrupt message it is given */
     struct wire wire;
+    struct sio_irq_ops unit_irq;
 };
+
+/* The unit's own interrupts (posted-interrupt notifications, fault events) go to the
+ * hypervisor, as a CPU's local APIC would hand them over. */
+static void unit_msi(void *ctx, uint64_t addr, uint32_t data)
+{
+    struct world *w = ctx;
+    if (w->hv)
+        sio_hv_unit_msi(w->hv, addr, data);
+}
 
 static void world_free(struct world *w)
 {
     if (!w)
         return;
-    sio_hv_destroy(w->hv);
+    struct sio_hv *hv = w->hv;
+    w->hv = NULL;
+    sio_hv_destroy(hv);
     sio_vtd_drv_destroy(w->drv);
     sio_nic_destroy(w->nic);
     sio_nic_destroy(w->hnic);
+    sio_rogue_destroy(w->bdev);
     sio_pci_topo_destroy(w->t);
     sio_vtd_destroy(w->u);
     sio_pmem_destroy(w->pm);
@@ -228,14 +246,17 @@ static struct world *world_new(int iommu)
     struct sio_hv_config hc = {0};
     if (iommu) {
         struct sio_vtd_config vc = {0};
-        w->u = sio_vtd_create(&vc, sio_pmem_ops(), w->pm, NULL, NULL);
+        w->unit_irq.msi = unit_msi;
+        w->u = sio_vtd_create(&vc, sio_pmem_ops(), w->pm, &w->unit_irq, w);
         struct sio_vtd_drv_config dc = {0};
         dc.table_base = DRV_BASE;
         dc.table_size = DRV_SIZE;
         dc.strict = 1;
         w->drv =
             w->u ? sio_vtd_drv_create(&dc, sio_vtd_mmio_ops(), w->u, sio_pmem_ops(), w->pm) : NULL;
-        if (!w->drv)
+        /* Interrupt remapping, as Linux turns it on; the hypervisor takes it from the driver. */
+        struct sio_vtd_ir_config ic = {256, 0};
+        if (!w->drv || sio_vtd_drv_ir_enable(w->drv, &ic) != 0)
             goto fail;
         port = sio_vtd_port(&w->vport);
         hc.iommu = w->drv;
@@ -255,15 +276,19 @@ static struct world *world_new(int iommu)
     rp.bridge = 1;
     rp.secondary_bus = 1;
     rp.acs = 1;
-    struct sio_pci_fn_desc nd = sio_nic_desc(0), hd = sio_nic_desc(0);
+    struct sio_pci_fn_desc nd = sio_nic_desc(0), hd = sio_nic_desc(0), bd = sio_rogue_desc();
     hd.pcie_type = SIO_PCIE_RCIEP;
     hd.device = 0x10F5;
-    struct sio_pci_fn *fnic, *fhnic;
+    struct sio_pci_fn *fnic, *fhnic, *fbdev;
     if (sio_pci_add(w->t, 0, 0, 0, &d, NULL) || sio_pci_add(w->t, 0, 0x19, 0, &hd, &fhnic) ||
         sio_pci_add(w->t, 0, 0x1c, 0, &rp, NULL) || sio_pci_add(w->t, 1, 0, 0, &nd, &fnic))
         goto fail;
+    rp.secondary_bus = 2;
+    if (sio_pci_add(w->t, 0, 0x1d, 0, &rp, NULL) || sio_pci_add(w->t, 2, 0, 0, &bd, &fbdev))
+        goto fail;
     w->nic = sio_nic_attach(fnic, port, wire_rx, &w->wire);
     w->hnic = sio_nic_attach(fhnic, port, wire_rx, &w->wire);
+    w->bdev = sio_rogue_attach(fbdev, port);
     hc.mem = sio_pmem_ops();
     hc.mem_ctx = w->pm;
     hc.table_base = HV_BASE;
@@ -271,7 +296,7 @@ static struct world *world_new(int iommu)
     hc.pci = sio_pci_topo_cfg_ops();
     hc.pci_ctx = w->t;
     w->hv = sio_hv_create(&hc);
-    if (!w->nic || !w->hnic || !w->hv)
+    if (!w->nic || !w->hnic || !w->bdev || !w->hv)
         goto fail;
     /* Interrupts, once the unit (or the bus) has delivered them, go to the hypervisor. */
     if (iommu)
@@ -454,6 +479,21 @@ static uint64_t host_sum(struct world *w, uint64_t pa, size_t len)
     return h;
 }
 
+/* The MSI address/data a function's capability holds (what the device will send). */
+static void msi_message(struct world *w, uint16_t rid, uint64_t *addr, uint32_t *data)
+{
+    unsigned msi = sio_pci_cfg_read(w->t, rid, SIO_PCI_CAP_PTR, 1);
+    for (int guard = 0;
+         msi && guard < 48 && sio_pci_cfg_read(w->t, rid, msi, 1) != SIO_PCI_CAP_ID_MSI; guard++)
+        msi = sio_pci_cfg_read(w->t, rid, msi + 1, 1);
+    *addr = *data = 0;
+    if (!msi)
+        return;
+    *addr = sio_pci_cfg_read(w->t, rid, msi + SIO_PCI_MSI_ADDR_LO, 4) |
+            (uint64_t)sio_pci_cfg_read(w->t, rid, msi + SIO_PCI_MSI_ADDR_HI, 4) << 32;
+    *data = sio_pci_cfg_read(w->t, rid, msi + SIO_PCI_MSI_DATA_64, 2);
+}
+
 static const char *bdf(uint16_t rid, char *buf)
 {
     return sio_bdf_format(sio_bdf_from_sid(0, rid), buf);
@@ -529,8 +569,12 @@ static int run(struct out *o)
     sio_p2m_get_stats(sio_vm_p2m(w->a), &pa_st);
     struct sio_domain *dom_a = sio_vtd_drv_device_domain(w->drv, RID_NIC);
     say(o, "softiommu demo: two VMs, one NIC passed through, and the IOMMU in between\n");
-    say(o, "1. Two VMs on one host (VT-d unit: %u-level tables, 2M/1G pages%s; driver strict)",
-        di0.levels, di0.qi ? ", queued invalidation" : "");
+    struct sio_vtd_ir_info ii;
+    sio_vtd_drv_ir_get_info(w->drv, &ii);
+    say(o, "1. Two VMs on one host (VT-d unit: %u-level tables, 2M/1G pages%s%s; driver strict)",
+        di0.levels, di0.qi ? ", queued invalidation" : "",
+        ii.enabled ? (ii.posted ? ", interrupt remapping with posting" : ", interrupt remapping")
+                   : "");
     say(o, "   VM A: 2 GiB guest RAM at GPA 0, host 0x0-0x7fffffff");
     say(o, "   VM B: 2 GiB guest RAM at GPA 0, host 0x80000000-0xffffffff");
     say(o, "   EPT of each VM: %llu x 1 GiB pages, %llu table pages",
@@ -561,17 +605,32 @@ static int run(struct out *o)
     sio_vtd_get_stats(w->u, &v0);
     struct sio_vm_stats sa0;
     sio_vm_get_stats(w->a, &sa0);
+    struct sio_vtd_ext_stats x0, x1;
+    sio_vtd_get_ext_stats(w->u, &x0);
     unsigned rx = traffic_in(&ga, NPKT, 1);
     traffic_out(&ga, NPKT, 2);
     uint64_t xl, hits, misses;
     vtd_delta(w, &v0, &xl, &hits, &misses);
     struct sio_vm_stats sa1;
     sio_vm_get_stats(w->a, &sa1);
+    sio_vtd_get_ext_stats(w->u, &x1);
+    uint64_t nic_addr;
+    uint32_t nic_data;
+    msi_message(w, RID_NIC, &nic_addr, &nic_data);
+    uint16_t nic_irte = 0;
+    int remappable = sio_vtd_ir_msi_index(nic_addr, nic_data, &nic_irte) == 0;
+    uint64_t posted = sa1.irqs_posted - sa0.irqs_posted;
+    uint64_t remapped = sa1.irqs_remapped - sa0.irqs_remapped;
+    const char *mode = posted ? "posted" : remapped ? "remapped" : "compatibility";
     double rate = hits + misses ? 100.0 * (double)hits / (double)(hits + misses) : 0;
     check(o, rx == NPKT && ga.rx_frames == NPKT && ga.rx_bad == 0, "A received %llu of %u",
           (unsigned long long)ga.rx_frames, NPKT);
     check(o, w->wire.frames == NPKT && w->wire.bad == 0, "the wire got %llu good frames of %u",
           (unsigned long long)(w->wire.frames - w->wire.bad), NPKT);
+    check(o, remappable && (ii.posted ? posted : remapped) == sa1.irqs - sa0.irqs,
+          "the NIC's MSIs were not %s (%llu of %llu)", ii.posted ? "posted" : "remapped",
+          (unsigned long long)(ii.posted ? posted : remapped),
+          (unsigned long long)(sa1.irqs - sa0.irqs));
     say(o,
         "\n2. VM A's NIC driver: RX and TX rings of %u descriptors at GPA 0x%llx / 0x%llx, "
         "%u-byte buffers",
@@ -579,8 +638,15 @@ static int run(struct out *o)
     say(o, "   received %llu packets (%s), sent %llu packets (%s), every checksum good",
         (unsigned long long)ga.rx_frames, human(ga.rx_bytes, hb),
         (unsigned long long)w->wire.frames, human(w->wire.bytes, hb2));
-    say(o, "   %llu MSIs delivered to VM A (vCPU %u)", (unsigned long long)(sa1.irqs - sa0.irqs),
-        sa1.last_vcpu);
+    say(o, "   %llu MSIs delivered to VM A (vCPU %u), %s through IRTE 0x%x (MSI address 0x%llx)",
+        (unsigned long long)(sa1.irqs - sa0.irqs), sa1.last_vcpu, mode, nic_irte,
+        (unsigned long long)nic_addr);
+    if (posted)
+        say(o,
+            "   posted: the unit set the vector in vCPU %u's posted-interrupt descriptor (0x%llx) "
+            "and sent %llu notifications (vector 0x%x); no hypervisor work per interrupt",
+            sa1.last_vcpu, (unsigned long long)sio_vm_vcpu_pid(w->a, sa1.last_vcpu),
+            (unsigned long long)(x1.pi_notifications - x0.pi_notifications), SIO_HV_PI_VECTOR);
     say(o, "   IOMMU: %llu translations, IOTLB hit rate %.2f%% (hits %llu, misses %llu)",
         (unsigned long long)xl, rate, (unsigned long long)hits, (unsigned long long)misses);
     j = json_object_new_object();
@@ -590,6 +656,12 @@ static int run(struct out *o)
     jset_u(j, "tx_bytes", w->wire.bytes);
     jset_u(j, "checksum_errors", ga.rx_bad + w->wire.bad);
     jset_u(j, "msis", sa1.irqs - sa0.irqs);
+    jset_s(j, "msi_delivery", mode);
+    jset_u(j, "msis_posted", posted);
+    jset_u(j, "msis_remapped", remapped);
+    jset_u(j, "pi_notifications", x1.pi_notifications - x0.pi_notifications);
+    jset_u(j, "irte_index", nic_irte);
+    jset_hex(j, "msi_address", nic_addr);
     jset_u(j, "translations", xl);
     jset_u(j, "iotlb_hits", hits);
     jset_u(j, "iotlb_misses", misses);
@@ -623,6 +695,25 @@ static int run(struct out *o)
     say(o, "   %s", wline);
     say(o, "   VM B's page checksum before 0x%016llx, after 0x%016llx: unchanged (\"%.14s...\")",
         (unsigned long long)sum0, (unsigned long long)sum1, got);
+    /* The interrupt side: a device of VM B raises A's NIC's interrupt message, hoping to inject
+     * interrupts into A. The IRTE checks who sent it. */
+    rc = sio_hv_assign(w->b, RID_BDEV);
+    check(o, rc == 0, "assigning %s to B failed: %s", bdf(RID_BDEV, b1), sio_hv_last_error(w->hv));
+    cfg_w(w, RID_BDEV, SIO_PCI_COMMAND, SIO_PCI_CMD_MASTER, 2);
+    struct sio_vm_stats sa2, sa3;
+    sio_vm_get_stats(w->a, &sa2);
+    int sres = sio_rogue_msi(w->bdev, nic_addr, nic_data);
+    sio_vtd_drv_service_faults(w->drv);
+    char iline[200];
+    snprintf(iline, sizeof(iline), "%s", last_line(&dl));
+    sio_vm_get_stats(w->a, &sa3);
+    check(o, sres == 0x26 && sa3.irqs == sa2.irqs && strstr(iline, "[INTR-REMAP]") != NULL,
+          "the spoofed interrupt was not blocked (%d)", sres);
+    say(o,
+        "   VM B's device %s sends VM A's NIC's interrupt message: blocked by IRTE 0x%x's "
+        "source-id check (fault reason 0x%02x); VM A's vCPUs got nothing",
+        bdf(RID_BDEV, b1), nic_irte, sres);
+    say(o, "   %s", iline);
     j = json_object_new_object();
     jset_hex(j, "target_host_addr", target);
     jset_u(j, "write_fault_reason", (uint64_t)wres);
@@ -633,6 +724,10 @@ static int run(struct out *o)
     jset_hex(j, "vm_b_checksum_after", sum1);
     jset_b(j, "vm_b_unchanged", sum0 == sum1);
     jset_b(j, "exfiltrated", w->wire.frames != wire_before);
+    jset_s(j, "spoofed_msi_device", bdf(RID_BDEV, b1));
+    jset_u(j, "spoofed_msi_fault_reason", (uint64_t)sres);
+    jset_s(j, "spoofed_msi_fault_line", iline);
+    jset_b(j, "vm_a_interrupted", sa3.irqs != sa2.irqs);
     json_object_object_add(o->root, "attack_with_iommu", j);
 
     /* 4. The same attack on a machine without an IOMMU. */
@@ -695,6 +790,11 @@ static int run(struct out *o)
     sio_vtd_drv_service_faults(w->drv);
     char sline[200];
     snprintf(sline, sizeof(sline), "%s", last_line(&dl));
+    /* Its old interrupt message, written by hand: the IRTE went with the deassignment. */
+    int stale_msi = sio_pci_fn_msi_write(sio_nic_fn(w->nic), nic_addr, nic_data);
+    sio_vtd_drv_service_faults(w->drv);
+    char mline[200];
+    snprintf(mline, sizeof(mline), "%s", last_line(&dl));
     struct sio_hypercall hcall = {SIO_HC_IOSPACE_CREATE, RID_NIC, 0, 0, 0, 0};
     rc = sio_hv_assign(w->b, RID_NIC);
     check(o, rc == 0, "assigning the NIC to B failed: %s", sio_hv_last_error(w->hv));
@@ -718,6 +818,7 @@ static int run(struct out *o)
     check(o, xr == 0 && x.pa == 2 * GiB + GPA_RXBUF, "GPA 0x%llx does not go to B",
           (unsigned long long)GPA_RXBUF);
     check(o, hres == SIO_EOWNED, "A's hypercall on B's NIC was not refused");
+    check(o, stale_msi == 0x22, "the NIC's old interrupt still had an IRTE (%d)", stale_msi);
     say(o, "\n5. The NIC is deassigned from VM A and assigned to VM B");
     say(o,
         "   deassign: bus mastering off, context entry cleared, %llu context-cache and %llu "
@@ -731,6 +832,9 @@ static int run(struct out *o)
         sio_errname(stale));
     say(o, "   with bus mastering forced back on: blocked (fault reason 0x%02x)", forced);
     say(o, "   %s", sline);
+    say(o, "   its old interrupt message: blocked, IRTE 0x%x was released (fault reason 0x%02x)",
+        nic_irte, stale_msi);
+    say(o, "   %s", mline);
     say(o,
         "   VM B's driver: received %llu and sent %llu packets; GPA 0x%llx now translates "
         "to host 0x%llx (VM B)",
@@ -749,6 +853,8 @@ static int run(struct out *o)
     jset_s(j, "stale_dma_result", sio_errname(stale));
     jset_u(j, "forced_fault_reason", (uint64_t)forced);
     jset_s(j, "forced_fault_line", sline);
+    jset_u(j, "stale_msi_fault_reason", (uint64_t)stale_msi);
+    jset_s(j, "stale_msi_fault_line", mline);
     jset_u(j, "vm_b_rx_packets", gb.rx_frames);
     jset_u(j, "vm_b_tx_packets", w->wire.frames - wire0);
     jset_hex(j, "gpa", GPA_RXBUF);
@@ -839,8 +945,10 @@ int cli_cmd_demo(int argc, char **argv)
                    "Two VMs (A: host RAM 0-2 GiB, B: 2-4 GiB) and a NIC assigned to A:\n"
                    "  1. the assignment (IOMMU group, domain, page tables)\n"
                    "  2. A's driver receiving and sending packets (translations, IOTLB hit "
-                   "rate)\n"
-                   "  3. A programming its NIC to DMA into B: blocked, with the fault line\n"
+                   "rate,\n"
+                   "     the NIC's MSIs remapped by the IOMMU, posted into A's vCPU)\n"
+                   "  3. A programming its NIC to DMA into B: blocked, with the fault line;\n"
+                   "     B's device forging A's NIC's interrupt: blocked by the source-id check\n"
                    "  4. the same attack with no IOMMU in the path: B's memory corrupted\n"
                    "  5. the NIC moved from A to B: A's mappings no longer work\n"
                    "  6. iommu=pt: a host device in pass-through, a guest's translated\n\n"
