@@ -55,7 +55,7 @@ static void unit_msi(void *ctx, uint64_t addr, uint32_t data)
 
 static struct log_capture logs;
 
-static struct rig *rig_new(int posting)
+static struct rig *rig_new_ex(int posting, int x2apic)
 {
     log_capture_start(&logs);
     struct rig *r = calloc(1, sizeof(*r));
@@ -70,7 +70,7 @@ static struct rig *rig_new(int posting)
     struct sio_vtd_drv_config dc = {DRV_BASE, DRV_SIZE, 1};
     r->drv = sio_vtd_drv_create(&dc, sio_vtd_mmio_ops(), r->u, sio_pmem_ops(), r->pm);
     assert_non_null(r->drv);
-    struct sio_vtd_ir_config ic = {256, 0};
+    struct sio_vtd_ir_config ic = {256, x2apic};
     assert_int_equal(sio_vtd_drv_ir_enable(r->drv, &ic), 0);
     r->t = sio_pci_topo_create(0);
     struct sio_pci_fn_desc rp = {0};
@@ -123,6 +123,11 @@ static struct rig *rig_new(int posting)
     sio_pci_cfg_write(r->t, RID_NIC, SIO_PCI_COMMAND, SIO_PCI_CMD_MASTER, 2);
     sio_pci_cfg_write(r->t, RID_EVIL, SIO_PCI_COMMAND, SIO_PCI_CMD_MASTER, 2);
     return r;
+}
+
+static struct rig *rig_new(int posting)
+{
+    return rig_new_ex(posting, 0);
 }
 
 static void rig_free(struct rig *r)
@@ -283,6 +288,32 @@ static void test_posted_to_vcpu(void **state)
     rig_free(r);
 }
 
+/* x2APIC mode (IRTA.EIME): the descriptors carry the 32-bit APIC id in NDST and remapped
+ * entries the whole 32-bit destination. */
+static void test_x2apic_mode(void **state)
+{
+    (void)state;
+    for (int posting = 1; posting >= 0; posting--) {
+        struct rig *r = rig_new_ex(posting, 1);
+        assert_int_equal(sio_hv_msi_route(r->a, RID_NIC, 3, 0x57), 0);
+        struct sio_u128 e = irte_of(r, RID_NIC, NULL);
+        if (posting) {
+            uint64_t ctl;
+            assert_int_equal(sio_mem_read64(&r->mem, sio_vm_vcpu_pid(r->a, 3) + 32, &ctl), 0);
+            assert_int_equal(ctl, (0xF2ULL << 16) | (3ULL << 32)); /* NDST = 3 */
+        } else {
+            assert_int_equal(e.lo >> 32, 3); /* DST 63:32 = APIC 3 */
+        }
+        assert_int_equal(sio_pci_fn_msi(nicfn(r)), 0);
+        struct sio_vm_stats st;
+        sio_vm_get_stats(r->a, &st);
+        assert_int_equal(st.irqs_per_vcpu[3], 1);
+        assert_int_equal(st.last_vector, 0x57);
+        assert_int_equal(posting ? st.irqs_posted : st.irqs_remapped, 1);
+        rig_free(r);
+    }
+}
+
 static void test_spoofed_source_blocked(void **state)
 {
     (void)state;
@@ -412,6 +443,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_remapped_to_vcpu),
         cmocka_unit_test(test_posted_to_vcpu),
+        cmocka_unit_test(test_x2apic_mode),
         cmocka_unit_test(test_spoofed_source_blocked),
         cmocka_unit_test(test_bridged_device_bus_range),
         cmocka_unit_test(test_deassign_releases_routes),

@@ -87,6 +87,7 @@ struct sio_hv {
     unsigned nroutes, caproutes;
     struct route *hvec[256]; /* host vector -> the route it forwards */
     char err[256];
+    int x2apic; /* the unit's remapping is in x2APIC mode: 32-bit NDST in descriptors */
 };
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -193,8 +194,12 @@ struct sio_hv *sio_hv_create(const struct sio_hv_config *cfg)
     if (!hv)
         return NULL;
     hv->cfg = *cfg;
-    if (!hv->cfg.ir && cfg->iommu && (hv->cfg.ir = sio_hv_vtd_ir_ops(cfg->iommu)) != NULL)
+    if (!hv->cfg.ir && cfg->iommu && (hv->cfg.ir = sio_hv_vtd_ir_ops(cfg->iommu)) != NULL) {
         hv->cfg.ir_ctx = cfg->iommu; /* the host driver remaps interrupts: use it */
+        struct sio_vtd_ir_info ii;
+        sio_vtd_drv_ir_get_info(cfg->iommu, &ii);
+        hv->x2apic = ii.x2apic;
+    }
     hv->mem.ops = cfg->mem;
     hv->mem.ctx = cfg->mem_ctx;
     hv->pool = sio_pgpool_create(cfg->mem, cfg->mem_ctx, cfg->table_base, cfg->table_size);
@@ -430,7 +435,8 @@ struct sio_vm *sio_vm_create(struct sio_hv *hv, const struct sio_vm_config *cfg)
     }
     for (unsigned i = 0; i < vcpus; i++) {
         uint64_t ctl = sio_set64(0, SIO_VTD_PID_NV, SIO_HV_PI_VECTOR);
-        ctl = sio_set64(ctl, SIO_VTD_PID_NDST, (uint64_t)i << 8);
+        /* NDST as the unit reads it (VT-d 6): xAPIC id in 15:8, or the 32-bit x2APIC id. */
+        ctl = sio_set64(ctl, SIO_VTD_PID_NDST, hv->x2apic ? (uint64_t)i : (uint64_t)i << 8);
         sio_mem_write64(&hv->mem, sio_vm_vcpu_pid(vm, i) + 8 * SIO_VTD_PID_CTL_QW, ctl);
     }
     pthread_mutex_lock(&hv->lock);
