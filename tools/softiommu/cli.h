@@ -17,8 +17,8 @@ struct cli_command {
 /* Every sub-command, in --help order. */
 #define CLI_COMMANDS(X)                                                                            \
     X(demo, "run the main story: two VMs, an assigned NIC, an attack the IOMMU stops")             \
-    X(dmar, "decode an ACPI DMAR or IVRS table as iasl does (and --json)")                       \
-    X(host, "is this machine ready for device passthrough? (VT-d/AMD-Vi, kernel, groups)")      \
+    X(dmar, "decode an ACPI DMAR or IVRS table as iasl does (and --json)")                         \
+    X(host, "is this machine ready for device passthrough? (VT-d/AMD-Vi, kernel, groups)")         \
     X(fault, "decode a raw VT-d fault record (FRCD) as Linux prints it")                           \
     X(bench, "run benchmarks and print ns/op (and --json)")
 
