@@ -161,7 +161,9 @@ static void *rogue(void *arg)
 {
     struct scene *s = arg;
     uint64_t n = 0;
-    while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
+    /* At least 64 requests whatever the scheduler does, so faults are always recorded
+     * concurrently with the driver (the test asserts it); then until told to stop. */
+    while (n < 64 || !atomic_load_explicit(&s->stop, memory_order_acquire)) {
         struct sio_xlate x;
         int fr = sio_vtd_translate(s->u, SID_BAD, 0x1000 * (n++ & 63), SIO_WRITE, &x);
         if (fr != 0x2)
