@@ -185,14 +185,12 @@ static inline int vtd_cache_lookup(const struct vtd_cache *c, uint64_t tag, uint
         uint64_t s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
         int hit = 0;
         uint64_t d = 0;
-        /* Branch-free over the ways (one cache line): which way holds an entry varies from
-         * page to page, and a mispredicted early exit costs more than the extra loads. */
         for (unsigned w = 0; w < VTD_WAYS; w++) {
-            uint64_t t = atomic_load_explicit(&s->tag[w], memory_order_relaxed);
-            uint64_t dw = atomic_load_explicit(&s->data[w], memory_order_relaxed);
-            int m = t == tag;
-            d = m ? dw : d;
-            hit |= m;
+            if (atomic_load_explicit(&s->tag[w], memory_order_relaxed) == tag) {
+                d = atomic_load_explicit(&s->data[w], memory_order_relaxed);
+                hit = 1;
+                break;
+            }
         }
         atomic_thread_fence(memory_order_acquire);
         if (!(s1 & 1) && atomic_load_explicit(&s->seq, memory_order_relaxed) == s1) {
@@ -321,8 +319,9 @@ static inline struct vtd_stripe *vtd_stripe_of(struct vtd_stripe *stripes, uint1
     X(faults_overflow)                                                                             \
     X(fault_events)                                                                                \
     X(inv_ctx_global)                                                                              \
-    X(inv_ctx_domain) X(inv_ctx_device) X(inv_iotlb_global) X(inv_iotlb_domain) X(inv_iotlb_page)  \
-        X(inv_rejected) X(wbf)
+    X(inv_ctx_domain)                                                                              \
+    X(inv_ctx_device) X(inv_iotlb_global) X(inv_iotlb_domain) X(inv_iotlb_page) X(inv_rejected)    \
+        X(wbf)
 struct vtd_counters {
 #define VTD_CTR_FIELD_(n) _Atomic uint64_t n;
     VTD_COUNTERS(VTD_CTR_FIELD_)
