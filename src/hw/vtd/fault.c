@@ -182,17 +182,27 @@ int vtd_fault_report(struct sio_vtd *u, const struct vtd_fault *f)
         pthread_mutex_unlock(&u->lock);
         vtd_ev_flush(u, &ev);
     }
-    sio_vtd_fault_fn fn = atomic_load_explicit(&u->fault_fn, memory_order_acquire);
-    if (fn)
-        fn(atomic_load_explicit(&u->fault_ctx, memory_order_acquire), &pub, recorded);
+    /* A consistent (fn, ctx) pair: the setter clears fn first, so a pair read between two
+     * identical fn loads belongs together. */
+    for (;;) {
+        sio_vtd_fault_fn fn = atomic_load_explicit(&u->fault_fn, memory_order_acquire);
+        if (!fn)
+            break;
+        void *ctx = atomic_load_explicit(&u->fault_ctx, memory_order_acquire);
+        if (atomic_load_explicit(&u->fault_fn, memory_order_acquire) == fn) {
+            fn(ctx, &pub, recorded);
+            break;
+        }
+    }
     return recorded;
 }
 
 void sio_vtd_set_fault_hook(struct sio_vtd *u, sio_vtd_fault_fn fn, void *ctx)
 {
     pthread_mutex_lock(&u->lock);
-    atomic_store_explicit(&u->fault_ctx, ctx, memory_order_release);
-    atomic_store_explicit(&u->fault_fn, fn, memory_order_release);
+    atomic_store_explicit(&u->fault_fn, NULL, memory_order_seq_cst);
+    atomic_store_explicit(&u->fault_ctx, ctx, memory_order_seq_cst);
+    atomic_store_explicit(&u->fault_fn, fn, memory_order_seq_cst);
     pthread_mutex_unlock(&u->lock);
 }
 
