@@ -194,6 +194,73 @@ static void bump_gen(struct sio_vtd *u)
     atomic_fetch_add_explicit(&u->inv_gen, 1, memory_order_seq_cst);
 }
 
+/* ---- domain-id -> source-ids (see struct vtd_didmap) ------------------------------------------
+ */
+
+static int didmap_has(const struct vtd_didmap_slot *sl, uint32_t key, uint16_t sid)
+{
+    if (atomic_load_explicit(&sl->key, memory_order_seq_cst) != key)
+        return 0;
+    uint32_t n = atomic_load_explicit(&sl->n, memory_order_seq_cst);
+    for (uint32_t i = 0; i < n; i++)
+        if (atomic_load_explicit(&sl->sid[i], memory_order_relaxed) == sid)
+            return 1;
+    return 0;
+}
+
+void vtd_didmap_note(struct sio_vtd *u, uint16_t did, uint16_t sid)
+{
+    struct vtd_didmap_slot *sl = &u->didmap.slot[did % VTD_DIDMAP_SLOTS];
+    uint32_t key = (uint32_t)did + 1;
+    /* The common case, lock-free: already recorded, or the slot already means "scan". */
+    if (atomic_load_explicit(&sl->key, memory_order_seq_cst) == VTD_DIDMAP_ALL ||
+        didmap_has(sl, key, sid))
+        return;
+    pthread_mutex_lock(&u->didmap.lock);
+    uint32_t k = atomic_load_explicit(&sl->key, memory_order_relaxed);
+    if (k == 0) {
+        atomic_store_explicit(&sl->n, 0, memory_order_relaxed);
+        atomic_store_explicit(&sl->key, key, memory_order_seq_cst);
+        k = key;
+    }
+    if (k == key && !didmap_has(sl, key, sid)) {
+        uint32_t n = atomic_load_explicit(&sl->n, memory_order_relaxed);
+        if (n < VTD_DIDMAP_SIDS) {
+            atomic_store_explicit(&sl->sid[n], sid, memory_order_relaxed);
+            atomic_store_explicit(&sl->n, n + 1, memory_order_seq_cst); /* publishes sid[n] */
+        } else {
+            atomic_store_explicit(&sl->key, VTD_DIDMAP_ALL, memory_order_seq_cst);
+        }
+    } else if (k != key) {
+        atomic_store_explicit(&sl->key, VTD_DIDMAP_ALL, memory_order_seq_cst); /* shared slot */
+    }
+    pthread_mutex_unlock(&u->didmap.lock);
+}
+
+void vtd_didmap_reset(struct sio_vtd *u)
+{
+    pthread_mutex_lock(&u->didmap.lock);
+    for (unsigned i = 0; i < VTD_DIDMAP_SLOTS; i++)
+        atomic_store_explicit(&u->didmap.slot[i].key, 0, memory_order_seq_cst);
+    pthread_mutex_unlock(&u->didmap.lock);
+}
+
+/* The source-ids with IOTLB entries under did: their count (0: none cached), or -1 when the
+ * map cannot say (the cache must be scanned). Call after bumping the generation. */
+static int didmap_sids(struct sio_vtd *u, uint16_t did, uint16_t sids[VTD_DIDMAP_SIDS])
+{
+    const struct vtd_didmap_slot *sl = &u->didmap.slot[did % VTD_DIDMAP_SLOTS];
+    uint32_t k = atomic_load_explicit(&sl->key, memory_order_seq_cst);
+    if (k == 0)
+        return 0;
+    if (k != (uint32_t)did + 1)
+        return k == VTD_DIDMAP_ALL ? -1 : 0; /* another DID's slot: nothing of ours */
+    uint32_t n = atomic_load_explicit(&sl->n, memory_order_seq_cst);
+    for (uint32_t i = 0; i < n; i++)
+        sids[i] = atomic_load_explicit(&sl->sid[i], memory_order_relaxed);
+    return (int)n;
+}
+
 static int match_tag(uint64_t tag, uint64_t data, const void *arg)
 {
     (void)data;
@@ -296,6 +363,38 @@ static void psc_inv_range(struct vtd_cache *c, const struct range_arg *a)
     }
 }
 
+/* IOTLB entries of one domain overlapping [first, last]. Entries are keyed by source-id, so
+ * with the source-ids the domain's entries were filled by (vtd_didmap) a small range visits
+ * only the sets its (source-id, page, level) tags map to; otherwise the cache is scanned. */
+static void iotlb_inv_range(struct sio_vtd *u, const struct range_arg *a)
+{
+    struct vtd_cache *c = &u->iotlb;
+    uint16_t sids[VTD_DIDMAP_SIDS];
+    int n = didmap_sids(u, a->did, sids);
+    if (n == 0 || !c->nsets)
+        return; /* nothing was ever cached under this domain-id */
+    if (n > 0) {
+        uint64_t probes = 0;
+        for (unsigned l = 1; l <= 3; l++) {
+            unsigned shift = 12 + 9 * (l - 1);
+            probes += (a->last >> shift) - (a->first >> shift) + 1;
+        }
+        if (probes * (uint64_t)n <= c->nsets / 4 + 8) {
+            for (int i = 0; i < n; i++) {
+                for (unsigned l = 1; l <= 3; l++) {
+                    unsigned shift = 12 + 9 * (l - 1);
+                    for (uint64_t p = a->first >> shift; p <= a->last >> shift; p++) {
+                        uint64_t tag = vtd_iotlb_tag(sids[i], p << shift, l);
+                        vtd_cache_invalidate_set(c, tag, iotlb_match_range, a);
+                    }
+                }
+            }
+            return;
+        }
+    }
+    vtd_cache_invalidate(c, iotlb_match_range, a);
+}
+
 unsigned vtd_inv_iotlb(struct sio_vtd *u, unsigned gran, uint16_t did, uint64_t addr, unsigned am,
                        unsigned ih)
 {
@@ -305,16 +404,20 @@ unsigned vtd_inv_iotlb(struct sio_vtd *u, unsigned gran, uint16_t did, uint64_t 
         return 0; /* AM beyond MAMV: error, nothing done */
     if (gran < SIO_VTD_IOTLB_GLOBAL || gran > SIO_VTD_IOTLB_PAGE)
         return 0;
-    bump_gen(u);
     if (gran == SIO_VTD_IOTLB_GLOBAL) {
+        vtd_didmap_reset(u); /* before the generation moves: see struct vtd_didmap */
+        bump_gen(u);
         vtd_cache_clear(&u->iotlb);
         vtd_cache_clear(&u->psc);
         VTD_COUNT(u, inv_iotlb_global);
         return SIO_VTD_IOTLB_GLOBAL;
     }
+    bump_gen(u);
     if (gran == SIO_VTD_IOTLB_DOMAIN) {
         struct range_arg a = {did, 0, ~0ULL};
-        vtd_cache_invalidate(&u->iotlb, iotlb_match_did, &a);
+        uint16_t sids[VTD_DIDMAP_SIDS];
+        if (didmap_sids(u, did, sids) != 0) /* else nothing was cached under this DID */
+            vtd_cache_invalidate(&u->iotlb, iotlb_match_did, &a);
         vtd_cache_invalidate(&u->psc, psc_match_did, &a);
         VTD_COUNT(u, inv_iotlb_domain);
         return SIO_VTD_IOTLB_DOMAIN;
@@ -324,7 +427,7 @@ unsigned vtd_inv_iotlb(struct sio_vtd *u, unsigned gran, uint16_t did, uint64_t 
      * too; the paging-structure entries above it unless IH=1 (only leaves changed). */
     uint64_t size = 4096ULL << am;
     struct range_arg a = {did, addr & ~(size - 1), (addr & ~(size - 1)) + size - 1};
-    vtd_cache_invalidate(&u->iotlb, iotlb_match_range, &a);
+    iotlb_inv_range(u, &a);
     if (!ih)
         psc_inv_range(&u->psc, &a);
     VTD_COUNT(u, inv_iotlb_page);

@@ -264,10 +264,12 @@ sl_walk(struct sio_vtd *u, struct vtd_stripe *st, uint16_t sid, const struct vtd
               leaf && level > 1 ? " PS" : "", (unsigned long long)(e & VTD_ADDR_MASK));
         if (!SL_PERM(e)) {
             /* Not present (VT-d 2): a permission fault. CM=1 may cache it (as a 4K entry). */
-            if (u->cm && !t &&
-                vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(sid, iova, 1),
-                                 vtd_iotlb_data(0, c->did, 0), &u->inv_gen, gen))
-                VTD_SCOUNT(st, iotlb_evictions);
+            if (u->cm && !t) {
+                vtd_didmap_note(u, c->did, sid);
+                if (vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(sid, iova, 1),
+                                     vtd_iotlb_data(0, c->did, 0), &u->inv_gen, gen))
+                    VTD_SCOUNT(st, iotlb_evictions);
+            }
             return perm_fault(access, 0);
         }
         if (e & u->rsvd[level][leaf])
@@ -279,10 +281,12 @@ sl_walk(struct sio_vtd *u, struct vtd_stripe *st, uint16_t sid, const struct vtd
             o->pa = e & VTD_ADDR_MASK & ~(sio_vtd_level_size(level) - 1);
             o->level = level;
             o->perm = perm;
-            if (!t && perm &&
-                vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(sid, iova, level),
-                                 vtd_iotlb_data(o->pa, c->did, perm), &u->inv_gen, gen))
-                VTD_SCOUNT(st, iotlb_evictions);
+            if (!t && perm) {
+                vtd_didmap_note(u, c->did, sid);
+                if (vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(sid, iova, level),
+                                     vtd_iotlb_data(o->pa, c->did, perm), &u->inv_gen, gen))
+                    VTD_SCOUNT(st, iotlb_evictions);
+            }
             if (!perm_ok(u, access, perm))
                 return perm_fault(access, perm);
             return 0;

@@ -163,6 +163,7 @@ void sio_vtd_destroy(struct sio_vtd *u)
     vtd_cache_fini(&u->psc);
     free(u->slot);
     free(u->regs);
+    pthread_mutex_destroy(&u->didmap.lock);
     pthread_mutex_destroy(&u->lock);
     free(u);
 }
@@ -198,6 +199,11 @@ struct sio_vtd *sio_vtd_create(const struct sio_vtd_config *cfg, const struct si
         return NULL;
     memset(u, 0, sizeof(*u));
     if (pthread_mutex_init(&u->lock, NULL)) {
+        free(u);
+        return NULL;
+    }
+    if (pthread_mutex_init(&u->didmap.lock, NULL)) {
+        pthread_mutex_destroy(&u->lock);
         free(u);
         return NULL;
     }
@@ -249,6 +255,7 @@ void sio_vtd_reset(struct sio_vtd *u)
     atomic_store(&u->te, 0);
     atomic_store(&u->root, 0);
     atomic_store(&u->qie, 0);
+    vtd_didmap_reset(u); /* before the generation moves: see vtd_didmap */
     atomic_fetch_add(&u->inv_gen, 1);
     vtd_cache_clear(&u->ctxc);
     vtd_cache_clear(&u->iotlb);

@@ -252,6 +252,32 @@ static inline uint64_t vtd_psc_tag(uint16_t did, uint64_t iova, unsigned level)
     return ((iova >> (12 + 9 * (level - 1))) << 19) | ((uint64_t)did << 3) | level;
 }
 
+/* Which source-ids filled IOTLB entries under a domain-id, so that a page-selective
+ * invalidation (which names a DID, while entries are keyed by source-id) visits only the sets
+ * of those source-ids' pages instead of the whole IOTLB. A direct-mapped table of slots keyed
+ * by DID; a slot shared by two DIDs, or holding more source-ids than it has room for, turns
+ * into VTD_DIDMAP_ALL (those DIDs are invalidated by a scan). The map only grows, until a
+ * global IOTLB invalidation empties it together with the IOTLB.
+ * Ordering: vtd_didmap_note runs before the insert's generation check (seq_cst), and every
+ * invalidation bumps the generation before vtd_didmap_sids reads the map (seq_cst): either
+ * the invalidation sees the source-id, or the insert sees the new generation and gives up.
+ * Slot updates are serialised by a mutex, taken only the first time a pair is seen. */
+#define VTD_DIDMAP_SLOTS 256
+#define VTD_DIDMAP_SIDS  4
+#define VTD_DIDMAP_ALL   0xffffffffu
+struct vtd_didmap_slot {
+    _Atomic uint32_t key; /* did + 1; 0: empty; VTD_DIDMAP_ALL */
+    _Atomic uint32_t n;   /* source-ids recorded */
+    _Atomic uint16_t sid[VTD_DIDMAP_SIDS];
+};
+struct vtd_didmap {
+    pthread_mutex_t lock;
+    struct vtd_didmap_slot slot[VTD_DIDMAP_SLOTS];
+};
+void vtd_didmap_note(struct sio_vtd *u, uint16_t did, uint16_t sid);
+/* Empties the map; call before bumping the generation of a global IOTLB invalidation. */
+void vtd_didmap_reset(struct sio_vtd *u);
+
 /* Invalidations (register-based now, queued by a module later). Each returns the actual
  * granularity performed (the xAIG value), 0 when the request is invalid. u->lock held. */
 unsigned vtd_inv_context(struct sio_vtd *u, unsigned gran, uint16_t did, uint16_t sid, unsigned fm);
@@ -320,8 +346,8 @@ static inline struct vtd_stripe *vtd_stripe_of(struct vtd_stripe *stripes, uint1
     X(fault_events)                                                                                \
     X(inv_ctx_global)                                                                              \
     X(inv_ctx_domain)                                                                              \
-    X(inv_ctx_device) X(inv_iotlb_global) X(inv_iotlb_domain) X(inv_iotlb_page) X(inv_rejected)    \
-        X(wbf)
+    X(inv_ctx_device)                                                                              \
+    X(inv_iotlb_global) X(inv_iotlb_domain) X(inv_iotlb_page) X(inv_rejected) X(wbf)
 struct vtd_counters {
 #define VTD_CTR_FIELD_(n) _Atomic uint64_t n;
     VTD_COUNTERS(VTD_CTR_FIELD_)
@@ -405,6 +431,7 @@ struct sio_vtd {
     _Atomic uint32_t qie;  /* set by the QI module: register invalidation rejected */
     _Atomic uint64_t inv_gen;
     struct vtd_cache ctxc, iotlb, psc;
+    struct vtd_didmap didmap; /* DID -> source-ids with IOTLB entries */
 
     /* Register file, under lock. */
     pthread_mutex_t lock;
