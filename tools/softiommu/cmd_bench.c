@@ -89,7 +89,7 @@ int cli_cmd_bench(int argc, char **argv)
     memset(ran, 0, sizeof(ran));
     int failed = 0;
     if (!json)
-        printf("%-18s %14s %14s\n", "benchmark", "ns/op", "ops");
+        printf("%-22s %14s %14s\n", "benchmark", "ns/op", "ops");
     for (size_t i = 0; i < NBENCH; i++) {
         if (any && !selected[i])
             continue;
@@ -101,7 +101,7 @@ int cli_cmd_bench(int argc, char **argv)
         }
         ran[i] = 1;
         if (!json) {
-            printf("%-18s %14.1f %14llu", benches[i].name, res[i].ns_per_op,
+            printf("%-22s %14.1f %14llu", benches[i].name, res[i].ns_per_op,
                    (unsigned long long)res[i].ops);
             for (unsigned e = 0; e < res[i].nextra; e++)
                 printf("  %s=%.6g", res[i].extra[e].name, res[i].extra[e].value);
@@ -144,7 +144,7 @@ int cli_cmd_bench(int argc, char **argv)
         } else {
             if (!header++)
                 printf("\nratios (target: at most the limit)\n");
-            printf("  %-18s / %-18s = %6.3f  (limit %.2f: %s)  %s\n", q->num, q->den, ratio,
+            printf("  %-22s / %-22s = %6.3f  (limit %.2f: %s)  %s\n", q->num, q->den, ratio,
                    q->limit, ok ? "met" : "MISSED", q->desc);
         }
     }
