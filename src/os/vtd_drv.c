@@ -136,19 +136,6 @@ int vtd_gcmd_oneshot(struct sio_vtd_drv *d, uint32_t bit)
 
 /* ---- faults ------------------------------------------------------------------------------- */
 
-static const char *fault_reason_str(unsigned fr)
-{
-    switch (fr) {
-#define SIO_FR_CASE_(code, name, str)                                                              \
-    case code:                                                                                     \
-        return str;
-        SIO_VTD_FAULT_REASONS(SIO_FR_CASE_)
-#undef SIO_FR_CASE_
-    default:
-        return "Unknown";
-    }
-}
-
 static void fault_count_inc(struct sio_vtd_drv *d, uint16_t sid)
 {
     unsigned bus = sio_sid_bus(sid);
@@ -175,31 +162,12 @@ int sio_vtd_drv_service_faults(struct sio_vtd_drv *d)
             if (!sio_get128(r, SIO_VTD_FRCD_F))
                 break;
             r.lo = vtd_rd64(d, off);
-            unsigned fr = (unsigned)sio_get128(r, SIO_VTD_FRCD_FR);
-            uint16_t sid = (uint16_t)sio_get128(r, SIO_VTD_FRCD_SID);
-            char bdf[SIO_BDF_STRLEN];
-            sio_bdf_format(sio_bdf_from_sid(d->opt.segment, sid), bdf);
-            if (fr >= 0x20 && fr < 0x30) {
-                sio_logf(SIO_LOG_ERR,
-                         "DMAR: [INTR-REMAP] Request device [%s] fault index 0x%llx [fault "
-                         "reason 0x%02x] %s",
-                         bdf, (unsigned long long)sio_get128(r, SIO_VTD_FRCD_IRIDX), fr,
-                         fault_reason_str(fr));
-            } else {
-                const char *type = sio_get128(r, SIO_VTD_FRCD_T1) ? "DMA Read" : "DMA Write";
-                uint64_t addr = sio_get128(r, SIO_VTD_FRCD_FI) << VTD_PAGE_SHIFT;
-                if (sio_get128(r, SIO_VTD_FRCD_PP))
-                    sio_logf(SIO_LOG_ERR,
-                             "DMAR: [%s PASID 0x%llx] Request device [%s] fault addr 0x%llx "
-                             "[fault reason 0x%02x] %s",
-                             type, (unsigned long long)sio_get128(r, SIO_VTD_FRCD_PV), bdf,
-                             (unsigned long long)addr, fr, fault_reason_str(fr));
-                else
-                    sio_logf(SIO_LOG_ERR,
-                             "DMAR: [%s NO_PASID] Request device [%s] fault addr 0x%llx [fault "
-                             "reason 0x%02x] %s",
-                             type, bdf, (unsigned long long)addr, fr, fault_reason_str(fr));
-            }
+            struct sio_vtd_fault f;
+            sio_vtd_fault_decode(r.hi, r.lo, &f);
+            uint16_t sid = f.sid;
+            char line[192];
+            sio_vtd_fault_format(&f, d->opt.segment, line, sizeof(line));
+            sio_logf(SIO_LOG_ERR, "%s", line);
             fault_count_inc(d, sid);
             n++;
             /* F is RW1C in the record's top dword (bit 127 = bit 31 at +12). */
