@@ -65,44 +65,39 @@ double vtd_now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-int vtd_poll32(struct sio_vtd_drv *d, uint64_t off, uint32_t mask, uint32_t want, uint32_t *last)
+/* Reads a register of `size` bytes until (value & mask) == want, at most poll_limit + 1
+ * times, yielding every 256 reads; *last gets the final value either way. */
+static int vtd_poll(struct sio_vtd_drv *d, uint64_t off, unsigned size, uint64_t mask,
+                    uint64_t want, uint64_t *last)
 {
-    uint32_t v = 0;
+    uint64_t v = 0;
+    int rc = SIO_ETIMEDOUT;
     for (unsigned i = 0; i <= d->poll_limit; i++) {
-        v = vtd_rd32(d, off);
-        if ((v & mask) == want)
+        v = size == 4 ? vtd_rd32(d, off) : vtd_rd64(d, off);
+        if ((v & mask) == want) {
+            rc = 0;
             break;
-        if (i == d->poll_limit) {
-            if (last)
-                *last = v;
-            return SIO_ETIMEDOUT;
         }
         if ((i & 255) == 255)
             sched_yield();
     }
     if (last)
         *last = v;
-    return 0;
+    return rc;
+}
+
+int vtd_poll32(struct sio_vtd_drv *d, uint64_t off, uint32_t mask, uint32_t want, uint32_t *last)
+{
+    uint64_t v;
+    int rc = vtd_poll(d, off, 4, mask, want, &v);
+    if (last)
+        *last = (uint32_t)v;
+    return rc;
 }
 
 int vtd_poll64(struct sio_vtd_drv *d, uint64_t off, uint64_t mask, uint64_t want, uint64_t *last)
 {
-    uint64_t v = 0;
-    for (unsigned i = 0; i <= d->poll_limit; i++) {
-        v = vtd_rd64(d, off);
-        if ((v & mask) == want)
-            break;
-        if (i == d->poll_limit) {
-            if (last)
-                *last = v;
-            return SIO_ETIMEDOUT;
-        }
-        if ((i & 255) == 255)
-            sched_yield();
-    }
-    if (last)
-        *last = v;
-    return 0;
+    return vtd_poll(d, off, 8, mask, want, last);
 }
 
 int vtd_gcmd_level(struct sio_vtd_drv *d, uint32_t bit, int on)
