@@ -62,4 +62,12 @@ assert p["host_translates_to"] == p["host_bus_addr"] and p["host_dma_landed"], p
 assert p["guest_translates_to"] == "0x80200000", p
 assert d["elapsed_ms"] < 2000, d["elapsed_ms"]
 PY
+# --walk: the unit's walk of the blocked write to host 0x81000000. By hand (VT-d 2): PML4
+# index = bits 47:39 = 0, PDPT index = bits 38:30 = 2; VM A's 2 GiB are two 1 GiB leaves
+# (entries 0 and 1), so entry 2 is empty and a write there is fault 0x05.
+expect_status 0 "$SIO" demo --walk
+expect_grep out 'walk 0000:01:00\.0 iova 0x81000000 write: TE=1'
+expect_grep out 'L4 PML4E\[000\]'
+expect_grep out 'L3 PDPTE\[002\] @0x[0-9a-f]+: 0x0000000000000000'
+expect_grep out 'result: fault 0x05 PTE Write access is not set'
 finish

@@ -53,6 +53,7 @@
 
 struct out {
     int json;
+    int walk; /* --walk: print the unit's debug walk of the blocked write */
     json_object *root;
     int failed;
     char failure[256];
@@ -693,6 +694,14 @@ static int run(struct out *o)
     say(o, "   %s", rline);
     say(o, "   RX buffer -> B's page: blocked (fault reason 0x%02x)", wres);
     say(o, "   %s", wline);
+    if (o->walk && !o->json) {
+        /* What the unit read on the way to that verdict: root, context, each level. */
+        char walk[4096];
+        sio_vtd_walk_dump(w->u, RID_NIC, target, SIO_WRITE, walk, sizeof(walk));
+        say(o, "   the unit's walk of that write:");
+        for (char *line = strtok(walk, "\n"); line; line = strtok(NULL, "\n"))
+            say(o, "     %s", line);
+    }
     say(o, "   VM B's page checksum before 0x%016llx, after 0x%016llx: unchanged (\"%.14s...\")",
         (unsigned long long)sum0, (unsigned long long)sum1, got);
     /* The interrupt side: a device of VM B raises A's NIC's interrupt message, hoping to inject
@@ -931,17 +940,18 @@ static int run(struct out *o)
 static const struct option demo_opts[] = {
     {"help", no_argument, NULL, 'h'},
     {"json", no_argument, NULL, 'j'},
+    {"walk", no_argument, NULL, 'w'},
     {NULL, 0, NULL, 0},
 };
 
 int cli_cmd_demo(int argc, char **argv)
 {
-    int c, json = 0;
-    while ((c = cli_getopt("demo", argc, argv, "hj", demo_opts)) != -1) {
+    int c, json = 0, walk = 0;
+    while ((c = cli_getopt("demo", argc, argv, "hjw", demo_opts)) != -1) {
         if (c == '?')
             return CLI_USAGE;
         if (c == 'h') {
-            printf("usage: softiommu demo [--json]\n\n"
+            printf("usage: softiommu demo [--json] [--walk]\n\n"
                    "Two VMs (A: host RAM 0-2 GiB, B: 2-4 GiB) and a NIC assigned to A:\n"
                    "  1. the assignment (IOMMU group, domain, page tables)\n"
                    "  2. A's driver receiving and sending packets (translations, IOTLB hit "
@@ -953,16 +963,21 @@ int cli_cmd_demo(int argc, char **argv)
                    "  5. the NIC moved from A to B: A's mappings no longer work\n"
                    "  6. iommu=pt: a host device in pass-through, a guest's translated\n\n"
                    "  --json   the same figures as one JSON object\n"
+                   "  --walk   in step 3, print the unit's walk (root, context, each level) of\n"
+                   "           the blocked write\n"
                    "Exit status 1 if any step did not happen as described.\n");
             return CLI_OK;
         }
         if (c == 'j')
             json = 1;
+        if (c == 'w')
+            walk = 1;
     }
     if (optind < argc)
         return cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
     struct out o = {0};
     o.json = json;
+    o.walk = walk;
     o.root = json_object_new_object();
     int rc = run(&o);
     if (json) {
