@@ -11,6 +11,7 @@
  * page i is remapped through frames F(i, 0), F(i, 1), ...; the driver publishes version v
  * only after the PSI for it completed; a device thread that read published version p before
  * translating must get a version >= p (it may get p + 1: the table already says so). */
+#include "test_amem.h"
 #include "test_vtd_tables.h"
 
 #include <pthread.h>
@@ -26,66 +27,7 @@
 #define IOVA(i)     (0x40000000ULL + ((uint64_t)(i) << 12))
 #define FRAME(i, v) (0x100000000ULL + ((uint64_t)(i) << 24) + ((uint64_t)(v) << 12))
 
-/* ---- atomic-word memory ------------------------------------------------------------------- */
-
-struct amem {
-    _Atomic uint64_t *w;
-    uint64_t size;
-};
-
-static int am_read(void *ctx, uint64_t pa, void *buf, size_t len)
-{
-    struct amem *m = ctx;
-    if (pa > m->size || len > m->size - pa)
-        return -1;
-    uint8_t *out = buf;
-    while (len) {
-        uint64_t word = atomic_load_explicit(&m->w[pa / 8], memory_order_acquire);
-        unsigned off = (unsigned)(pa & 7), n = 8 - off < len ? 8 - off : (unsigned)len;
-        for (unsigned k = 0; k < n; k++)
-            out[k] = (uint8_t)(word >> (8 * (off + k)));
-        out += n;
-        pa += n;
-        len -= n;
-    }
-    return 0;
-}
-
-static int am_write(void *ctx, uint64_t pa, const void *buf, size_t len)
-{
-    struct amem *m = ctx;
-    if (pa > m->size || len > m->size - pa)
-        return -1;
-    const uint8_t *in = buf;
-    while (len) {
-        unsigned off = (unsigned)(pa & 7), n = 8 - off < len ? 8 - off : (unsigned)len;
-        _Atomic uint64_t *w = &m->w[pa / 8];
-        uint64_t old = atomic_load_explicit(w, memory_order_relaxed), nw;
-        do {
-            nw = old;
-            for (unsigned k = 0; k < n; k++) {
-                nw &= ~(0xffULL << (8 * (off + k)));
-                nw |= (uint64_t)in[k] << (8 * (off + k));
-            }
-        } while (!atomic_compare_exchange_weak_explicit(w, &old, nw, memory_order_release,
-                                                        memory_order_relaxed));
-        in += n;
-        pa += n;
-        len -= n;
-    }
-    return 0;
-}
-
 static const struct sio_mem_ops amem_ops = {am_read, am_write, NULL};
-
-static void mw(struct amem *m, uint64_t pa, uint64_t v)
-{
-    atomic_store_explicit(&m->w[pa / 8], v, memory_order_release);
-}
-static uint64_t mr(struct amem *m, uint64_t pa)
-{
-    return atomic_load_explicit(&m->w[pa / 8], memory_order_acquire);
-}
 
 /* ---- the shared scene -------------------------------------------------------------------- */
 
@@ -108,22 +50,20 @@ static uint64_t table_page(struct scene *s)
 
 static void build(struct scene *s)
 {
-    s->mem.size = MEM_SIZE;
-    s->mem.w = calloc(MEM_SIZE / 8, sizeof(uint64_t));
-    assert_non_null(s->mem.w);
+    amem_init(&s->mem, MEM_SIZE);
     s->next_table = 0x100000;
     uint64_t root = table_page(s), ctxt = table_page(s), top = table_page(s);
-    mw(&s->mem, root, ctxt | 1);
-    mw(&s->mem, ctxt + 16 * (SID & 0xff), top | 1);
-    mw(&s->mem, ctxt + 16 * (SID & 0xff) + 8, ((uint64_t)DID << 8) | 2);
+    am_w64(&s->mem, root, ctxt | 1);
+    am_w64(&s->mem, ctxt + 16 * (SID & 0xff), top | 1);
+    am_w64(&s->mem, ctxt + 16 * (SID & 0xff) + 8, ((uint64_t)DID << 8) | 2);
     /* Pages 0x40000000 + i*4K: PML4[0] -> PDPT[1] -> PD[0] -> PT[i]. */
     uint64_t pdpt = table_page(s), pd = table_page(s), pt = table_page(s);
-    mw(&s->mem, top, pdpt | 3);
-    mw(&s->mem, pdpt + 8, pd | 3);
-    mw(&s->mem, pd, pt | 3);
+    am_w64(&s->mem, top, pdpt | 3);
+    am_w64(&s->mem, pdpt + 8, pd | 3);
+    am_w64(&s->mem, pd, pt | 3);
     for (unsigned i = 0; i < NPAGES; i++) {
         s->pte[i] = pt + 8 * i;
-        mw(&s->mem, s->pte[i], FRAME(i, 0) | 3);
+        am_w64(&s->mem, s->pte[i], FRAME(i, 0) | 3);
         atomic_init(&s->published[i], 0);
     }
     struct sio_vtd_config c = {.iotlb_entries = 12, .ctx_entries = 4, .psc_entries = 6};
@@ -192,7 +132,7 @@ static void driver(struct scene *s)
             let_devices_run(s, 64);
         unsigned i = r % NPAGES;
         unsigned v = atomic_load_explicit(&s->published[i], memory_order_relaxed) + 1;
-        mw(&s->mem, s->pte[i], FRAME(i, v) | 3);
+        am_w64(&s->mem, s->pte[i], FRAME(i, v) | 3);
         /* Mostly page-selective; now and then domain, global, or a context flush too. */
         if (r % 50 == 49) {
             sio_vtd_mmio_write(s->u, 0x28, CCMD_ICC | CCMD_GLOBAL, 8);
@@ -242,7 +182,7 @@ static void test_translate_while_invalidate(void **state)
         struct sio_xlate x;
         assert_int_equal(sio_vtd_translate(s->u, SID, IOVA(i), SIO_READ, &x), 0);
         assert_int_equal(x.pa, FRAME(i, atomic_load(&s->published[i])));
-        assert_int_equal(mr(&s->mem, s->pte[i]) & ~3ULL, x.pa);
+        assert_int_equal(am_r64(&s->mem, s->pte[i]) & ~3ULL, x.pa);
     }
     struct sio_vtd_stats st;
     sio_vtd_get_stats(s->u, &st);

@@ -11,6 +11,7 @@
  * Memory is an embedder's RAM of atomic 8-byte words (as CPU and IOMMU see real memory); only
  * the posted-interrupt descriptor is also offered as a host pointer, so the model posts with
  * atomic instructions and the CPU side harvests with them. */
+#include "test_amem.h"
 #include "test_vtd_qi.h"
 
 #include <pthread.h>
@@ -25,54 +26,6 @@
 #define PIDPA    0x300000ULL
 #define NIDX     8
 #define ROUNDS   400
-
-struct amem {
-    _Atomic uint64_t *w;
-    uint64_t size;
-};
-
-static int am_read(void *ctx, uint64_t pa, void *buf, size_t len)
-{
-    struct amem *m = ctx;
-    if (pa > m->size || len > m->size - pa)
-        return -1;
-    uint8_t *out = buf;
-    while (len) {
-        uint64_t word = atomic_load_explicit(&m->w[pa / 8], memory_order_acquire);
-        unsigned off = (unsigned)(pa & 7), n = 8 - off < len ? 8 - off : (unsigned)len;
-        for (unsigned k = 0; k < n; k++)
-            out[k] = (uint8_t)(word >> (8 * (off + k)));
-        out += n;
-        pa += n;
-        len -= n;
-    }
-    return 0;
-}
-
-static int am_write(void *ctx, uint64_t pa, const void *buf, size_t len)
-{
-    struct amem *m = ctx;
-    if (pa > m->size || len > m->size - pa)
-        return -1;
-    const uint8_t *in = buf;
-    while (len) {
-        unsigned off = (unsigned)(pa & 7), n = 8 - off < len ? 8 - off : (unsigned)len;
-        _Atomic uint64_t *w = &m->w[pa / 8];
-        uint64_t old = atomic_load_explicit(w, memory_order_relaxed), nw;
-        do {
-            nw = old;
-            for (unsigned k = 0; k < n; k++) {
-                nw &= ~(0xffULL << (8 * (off + k)));
-                nw |= (uint64_t)in[k] << (8 * (off + k));
-            }
-        } while (!atomic_compare_exchange_weak_explicit(w, &old, nw, memory_order_release,
-                                                        memory_order_relaxed));
-        in += n;
-        pa += n;
-        len -= n;
-    }
-    return 0;
-}
 
 /* Only the posted-interrupt descriptor is reachable by pointer (atomics on both sides). */
 static void *am_ptr(void *ctx, uint64_t pa, size_t len)
@@ -97,15 +50,6 @@ struct env {
     _Atomic uint64_t published[NIDX];
 };
 
-static void w64(struct env *e, uint64_t pa, uint64_t v)
-{
-    atomic_store_explicit(&e->mem.w[pa / 8], v, memory_order_release);
-}
-static uint64_t r64(struct env *e, uint64_t pa)
-{
-    return atomic_load_explicit(&e->mem.w[pa / 8], memory_order_acquire);
-}
-
 static void count_msi(void *ctx, uint64_t addr, uint32_t data)
 {
     (void)addr;
@@ -116,8 +60,7 @@ static void count_msi(void *ctx, uint64_t addr, uint32_t data)
 static struct env *env_new(const struct sio_vtd_config *cfg)
 {
     struct env *e = calloc(1, sizeof(*e));
-    e->mem.size = MEM_SIZE;
-    e->mem.w = calloc(MEM_SIZE / 8, sizeof(*e->mem.w));
+    amem_init(&e->mem, MEM_SIZE);
     e->irq.msi = count_msi;
     e->u = sio_vtd_create(cfg, &amem_ops, &e->mem, &e->irq, e);
     assert_non_null(e->u);
@@ -141,16 +84,16 @@ static void env_free(struct env *e)
 /* qi_submit_sync: one descriptor + a wait, status polled (the driver thread only). */
 static void submit(struct env *e, uint64_t lo, uint64_t hi)
 {
-    w64(e, QB + 16ULL * e->tail, lo);
-    w64(e, QB + 16ULL * e->tail + 8, hi);
+    am_w64(&e->mem, QB + 16ULL * e->tail, lo);
+    am_w64(&e->mem, QB + 16ULL * e->tail + 8, hi);
     e->tail = (e->tail + 1) % 256;
     uint32_t seq = ++e->seq;
-    w64(e, QB + 16ULL * e->tail, 5 | 1ULL << 5 | (uint64_t)seq << 32);
-    w64(e, QB + 16ULL * e->tail + 8, QSTATUS);
+    am_w64(&e->mem, QB + 16ULL * e->tail, 5 | 1ULL << 5 | (uint64_t)seq << 32);
+    am_w64(&e->mem, QB + 16ULL * e->tail + 8, QSTATUS);
     e->tail = (e->tail + 1) % 256;
     sio_vtd_mmio_write(e->u, R_IQT, (uint64_t)e->tail << 4, 4);
     for (;;) {
-        if ((uint32_t)r64(e, QSTATUS) == seq)
+        if ((uint32_t)am_r64(&e->mem, QSTATUS) == seq)
             return;
         uint32_t f = (uint32_t)sio_vtd_mmio_read(e->u, R_FSTS, 4);
         assert_int_equal(f & (FSTS_IQE | FSTS_ITE | FSTS_ICE), 0);
@@ -165,8 +108,8 @@ static void submit(struct env *e, uint64_t lo, uint64_t hi)
 static void write_irte(struct env *e, unsigned i, uint64_t g)
 {
     /* Remapped format: P, vector, APIC id 1 (DST 15:8), no source check. */
-    w64(e, IRT + 16ULL * i + 8, 0);
-    w64(e, IRT + 16ULL * i, 1 | (uint64_t)VEC(g) << 16 | 1ULL << 40);
+    am_w64(&e->mem, IRT + 16ULL * i + 8, 0);
+    am_w64(&e->mem, IRT + 16ULL * i, 1 | (uint64_t)VEC(g) << 16 | 1ULL << 40);
 }
 
 struct dev_arg {
@@ -282,12 +225,12 @@ static void test_posting_with_harvester(void **state)
     struct env *e = env_new(NULL);
     /* PID: NV 0xF2, NDST APIC id 5 (15:8). Four posted IRTEs, vectors 0x40-0x43, the last
      * two urgent. */
-    w64(e, PIDPA + 32, 0xF2ULL << 16 | (5ULL << 8) << 32);
+    am_w64(&e->mem, PIDPA + 32, 0xF2ULL << 16 | (5ULL << 8) << 32);
     for (unsigned i = 0; i < 4; i++) {
         uint64_t lo = 1 | (uint64_t)(i >= 2) << 14 | 1ULL << 15 | (uint64_t)(0x40 + i) << 16 |
                       ((PIDPA >> 6) & 0x3FFFFFF) << 38;
-        w64(e, IRT + 16ULL * i + 8, 0);
-        w64(e, IRT + 16ULL * i, lo);
+        am_w64(&e->mem, IRT + 16ULL * i + 8, 0);
+        am_w64(&e->mem, IRT + 16ULL * i, lo);
     }
     submit(e, 4, 0);
     struct cpu_arg c = {e, {0}};
