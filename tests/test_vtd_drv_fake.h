@@ -3,11 +3,13 @@
  * fault records, and an invalidation queue that executes context, IOTLB and wait descriptors
  * when IQT moves. Every command it receives goes into an event log the tests check order on.
  * Register layout: IRO = 0x50 (IVA 0x500, IOTLB 0x508), FRO = 0x40 (FRCD[i] at 0x400 + 16 i).
+ * Also the driver tests' memory (struct wmem) and MSI recorder (struct msi_last).
  * Included only by tests/test_vtd_drv*.c. */
 #ifndef TEST_VTD_DRV_FAKE_H
 #define TEST_VTD_DRV_FAKE_H
 
 #include <softiommu/mem.h>
+#include <softiommu/vtd.h> /* struct sio_irq_ops */
 #include <softiommu/vtd_driver.h>
 #include <softiommu/vtd_regs.h>
 
@@ -303,5 +305,22 @@ static inline int wm_write(void *ctx, uint64_t pa, const void *buf, size_t len)
 }
 
 static const struct sio_mem_ops wm_ops = {wm_read, wm_write, NULL};
+
+/* The interrupt side of a unit under the driver: how many MSIs it sent and the last one. */
+struct msi_last {
+    unsigned n;
+    uint64_t addr;
+    uint32_t data;
+};
+
+static inline void msi_last_fn(void *ctx, uint64_t addr, uint32_t data)
+{
+    struct msi_last *m = ctx;
+    m->n++;
+    m->addr = addr;
+    m->data = data;
+}
+
+static const struct sio_irq_ops msi_last_ops = {msi_last_fn};
 
 #endif

@@ -5,7 +5,7 @@
  * layouts; every interrupt is then sent through the model with sio_vtd_msi: remapped, posted,
  * multi-MSI, a spoofed source id (0x26), a released entry (0x22). */
 #include "test_util.h"
-#include "test_vtd_drv_fake.h" /* struct wmem: writes outside the table range are counted */
+#include "test_vtd_drv_fake.h" /* struct wmem (writes outside the tables counted), msi_last */
 
 #include <softiommu/err.h>
 #include <softiommu/log.h>
@@ -91,22 +91,6 @@ static const struct sio_mmio_ops rec_ops = {rec_read, rec_write};
 
 /* ---- the machine ------------------------------------------------------------------------- */
 
-struct msi_log {
-    unsigned n;
-    uint64_t addr;
-    uint32_t data;
-};
-
-static void on_msi(void *ctx, uint64_t addr, uint32_t data)
-{
-    struct msi_log *m = ctx;
-    m->n++;
-    m->addr = addr;
-    m->data = data;
-}
-
-static const struct sio_irq_ops irq_ops = {on_msi};
-
 struct env {
     struct sio_pmem *pm;
     struct sio_mem mem;
@@ -114,7 +98,7 @@ struct env {
     struct sio_vtd *u;
     struct rec rec;
     struct sio_vtd_drv *drv;
-    struct msi_log msi;
+    struct msi_last msi;
 };
 
 static struct log_capture logs;
@@ -129,7 +113,7 @@ static struct env *env_new_ex(uint64_t features, uint64_t cap_or, uint64_t ecap_
     e->mem = (struct sio_mem){sio_pmem_ops(), e->pm};
     e->wm = (struct wmem){e->pm, TB, TB + table_size, 0, {0}, 0};
     struct sio_vtd_config hw = {.aw_bits = 48, .features = features};
-    e->u = sio_vtd_create(&hw, sio_pmem_ops(), e->pm, &irq_ops, &e->msi);
+    e->u = sio_vtd_create(&hw, sio_pmem_ops(), e->pm, &msi_last_ops, &e->msi);
     assert_non_null(e->u);
     e->rec.u = e->u;
     e->rec.pm = e->pm;

@@ -6,7 +6,7 @@
  * after a faulting access is seen, the lazy stale window stays inside its bounds, faults are
  * serviced in Linux's format after the fault-event MSI. */
 #include "test_util.h"
-#include "test_vtd_drv_fake.h" /* struct wmem: writes outside the table range are counted */
+#include "test_vtd_drv_fake.h" /* struct wmem (writes outside the tables counted), msi_last */
 
 #include <softiommu/err.h>
 #include <softiommu/log.h>
@@ -23,28 +23,12 @@
 #define PG  0x1000ULL
 #define SID 0x0010 /* 00:02.0 */
 
-struct msi_log {
-    unsigned n;
-    uint64_t addr;
-    uint32_t data;
-};
-
-static void on_msi(void *ctx, uint64_t addr, uint32_t data)
-{
-    struct msi_log *m = ctx;
-    m->n++;
-    m->addr = addr;
-    m->data = data;
-}
-
-static const struct sio_irq_ops irq_ops = {on_msi};
-
 struct env {
     struct sio_pmem *pm;
     struct wmem wm;
     struct sio_vtd *vtd;
     struct sio_vtd_drv *drv;
-    struct msi_log msi;
+    struct msi_last msi;
 };
 
 static struct env *env_new(unsigned aw, uint64_t features, int strict,
@@ -54,7 +38,7 @@ static struct env *env_new(unsigned aw, uint64_t features, int strict,
     e->pm = sio_pmem_create(1ULL << 40);
     e->wm = (struct wmem){e->pm, TB, TB + TS, 0, {0}, 0};
     struct sio_vtd_config hw = {.aw_bits = aw, .features = features};
-    e->vtd = sio_vtd_create(&hw, sio_pmem_ops(), e->pm, &irq_ops, &e->msi);
+    e->vtd = sio_vtd_create(&hw, sio_pmem_ops(), e->pm, &msi_last_ops, &e->msi);
     assert_non_null(e->vtd);
     struct sio_vtd_drv_config cfg = {TB, TS, strict};
     e->drv = sio_vtd_drv_create_ex(&cfg, opt, sio_vtd_mmio_ops(), e->vtd, &wm_ops, &e->wm);
