@@ -307,13 +307,7 @@ static void test_no_iommu(void **state)
     struct sio_pci_topo *t = sio_pci_topo_create(0);
     struct sio_pci_fn_desc d = sio_nic_desc(0);
     assert_int_equal(sio_pci_add(t, 0, 2, 0, &d, NULL), 0);
-    struct sio_hv_config hc = {0};
-    hc.mem = sio_pmem_ops();
-    hc.mem_ctx = pm;
-    hc.table_base = 512 << 20;
-    hc.table_size = 1 << 20;
-    hc.pci = sio_pci_topo_cfg_ops();
-    hc.pci_ctx = t;
+    struct sio_hv_config hc = tm_hv_config(pm, 512 << 20, 1 << 20, NULL, t); /* no IOMMU */
     struct sio_hv *hv = sio_hv_create(&hc);
     struct sio_vm *vm = sio_vm_create(hv, NULL);
     assert_int_equal(sio_hv_assign(vm, 0x10), SIO_ENOTSUP);

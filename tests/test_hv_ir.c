@@ -7,6 +7,7 @@
  * The IRTEs are the host driver's (softiommu/vtd_ir.h): the hypervisor is given a driver with
  * interrupt remapping on and picks its sio_hv_ir_ops up by itself. What the driver wrote is
  * read back from the table and compared with entries built here from the VT-d 6 layouts. */
+#include "test_machine.h"
 #include "test_util.h"
 
 #include <softiommu/err.h>
@@ -73,24 +74,13 @@ static struct rig *rig_new_ex(int posting, int x2apic)
     struct sio_vtd_ir_config ic = {256, x2apic};
     assert_int_equal(sio_vtd_drv_ir_enable(r->drv, &ic), 0);
     r->t = sio_pci_topo_create(0);
-    struct sio_pci_fn_desc rp = {0};
-    rp.vendor = 0x8086;
-    rp.class_code = 0x060400;
-    rp.pcie_type = SIO_PCIE_ROOT_PORT;
-    rp.bridge = 1;
-    rp.acs = 1;
-    rp.secondary_bus = 1;
+    struct sio_pci_fn_desc rp = tm_bridge(0, SIO_PCIE_ROOT_PORT, 1, 1);
     assert_int_equal(sio_pci_add(r->t, 0, 0x1c, 0, &rp, NULL), 0);
     rp.secondary_bus = 2;
     assert_int_equal(sio_pci_add(r->t, 0, 0x1d, 0, &rp, NULL), 0);
     rp.secondary_bus = 3;
     assert_int_equal(sio_pci_add(r->t, 0, 0x1e, 0, &rp, NULL), 0);
-    struct sio_pci_fn_desc br = {0};
-    br.vendor = 0x8086;
-    br.class_code = 0x060400;
-    br.pcie_type = SIO_PCIE_PCI_BRIDGE;
-    br.bridge = 1;
-    br.secondary_bus = 4;
+    struct sio_pci_fn_desc br = tm_bridge(0, SIO_PCIE_PCI_BRIDGE, 4, 0);
     assert_int_equal(sio_pci_add(r->t, 3, 0, 0, &br, NULL), 0);
     struct sio_pci_fn_desc nd = sio_nic_desc(0), ed = sio_rogue_desc(), od = sio_rogue_desc();
     od.pcie_type = SIO_PCIE_NONE;
@@ -102,14 +92,8 @@ static struct rig *rig_new_ex(int posting, int x2apic)
     r->nic = sio_nic_attach(fn, sio_vtd_port(&r->port), NULL, NULL);
     r->evil = sio_rogue_attach(fe, sio_vtd_port(&r->port));
     sio_pci_fn_set_port(r->old, sio_vtd_port(&r->port));
-    struct sio_hv_config hc = {0};
-    hc.mem = sio_pmem_ops();
-    hc.mem_ctx = r->pm;
-    hc.table_base = HV_BASE;
-    hc.table_size = 1 << 20;
-    hc.pci = sio_pci_topo_cfg_ops();
-    hc.pci_ctx = r->t;
-    hc.iommu = r->drv; /* no hc.ir: the hypervisor takes the driver's */
+    /* no hc.ir: the hypervisor takes the driver's */
+    struct sio_hv_config hc = tm_hv_config(r->pm, HV_BASE, 1 << 20, r->drv, r->t);
     r->hv = sio_hv_create(&hc);
     assert_non_null(r->hv);
     sio_vtd_port_init(&r->port, r->u, sio_hv_irq_sink, r->hv);
@@ -410,14 +394,7 @@ static void test_driver_without_ir(void **state)
     sio_hv_destroy(r->hv);
     sio_vtd_drv_ir_disable(r->drv);
     assert_null(sio_hv_vtd_ir_ops(r->drv));
-    struct sio_hv_config hc = {0};
-    hc.mem = sio_pmem_ops();
-    hc.mem_ctx = r->pm;
-    hc.table_base = HV_BASE;
-    hc.table_size = 1 << 20;
-    hc.pci = sio_pci_topo_cfg_ops();
-    hc.pci_ctx = r->t;
-    hc.iommu = r->drv;
+    struct sio_hv_config hc = tm_hv_config(r->pm, HV_BASE, 1 << 20, r->drv, r->t);
     r->hv = sio_hv_create(&hc);
     sio_vtd_port_init(&r->port, r->u, sio_hv_irq_sink, r->hv);
     struct sio_vm_config ca = {"A", 2, 0};

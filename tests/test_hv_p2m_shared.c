@@ -5,6 +5,7 @@
  * on the VM's host pages, a GPA the VM gives up faults once the hypervisor has invalidated,
  * and no page-table page is duplicated in the driver's table range. Expected context entries
  * and page counts are worked out here from VT-d 2. */
+#include "test_machine.h"
 #include "test_util.h"
 
 #include <softiommu/err.h>
@@ -56,13 +57,7 @@ static struct rig *rig_new(unsigned aw_bits, uint64_t features)
     assert_non_null(r->drv);
     r->t = sio_pci_topo_create(0);
     sio_vtd_port_init(&r->port, r->u, NULL, NULL);
-    struct sio_pci_fn_desc rp = {0};
-    rp.vendor = 0x8086;
-    rp.class_code = 0x060400;
-    rp.pcie_type = SIO_PCIE_ROOT_PORT;
-    rp.bridge = 1;
-    rp.acs = 1;
-    rp.secondary_bus = 1;
+    struct sio_pci_fn_desc rp = tm_bridge(0, SIO_PCIE_ROOT_PORT, 1, 1);
     assert_int_equal(sio_pci_add(r->t, 0, 0x1c, 0, &rp, NULL), 0);
     rp.secondary_bus = 2;
     assert_int_equal(sio_pci_add(r->t, 0, 0x1d, 0, &rp, NULL), 0);
@@ -72,14 +67,7 @@ static struct rig *rig_new(unsigned aw_bits, uint64_t features)
     assert_int_equal(sio_pci_add(r->t, 2, 0, 0, &dd, &fb), 0);
     r->da = sio_rogue_attach(fa, sio_vtd_port(&r->port));
     r->db = sio_rogue_attach(fb, sio_vtd_port(&r->port));
-    struct sio_hv_config hc = {0};
-    hc.mem = sio_pmem_ops();
-    hc.mem_ctx = r->pm;
-    hc.table_base = HV_BASE;
-    hc.table_size = HV_SIZE;
-    hc.iommu = r->drv;
-    hc.pci = sio_pci_topo_cfg_ops();
-    hc.pci_ctx = r->t;
+    struct sio_hv_config hc = tm_hv_config(r->pm, HV_BASE, HV_SIZE, r->drv, r->t);
     r->hv = sio_hv_create(&hc);
     assert_non_null(r->hv);
     return r;

@@ -15,6 +15,7 @@
 #ifndef SIO_TEST_HV_PLATFORM_H
 #define SIO_TEST_HV_PLATFORM_H
 
+#include "test_machine.h"
 #include "test_util.h"
 
 #include <softiommu/err.h>
@@ -71,17 +72,10 @@ static inline void plat_add(struct plat *p, unsigned bus, unsigned dev, unsigned
     assert_int_equal(sio_pci_add(p->t, bus, dev, fn, &d, f), 0);
 }
 
+/* The platform's bridges: root ports have ACS, the PCIe-to-PCI bridge has not. */
 static inline struct sio_pci_fn_desc plat_port(unsigned sec, int type)
 {
-    struct sio_pci_fn_desc d = {0};
-    d.vendor = 0x8086;
-    d.device = 0xA110;
-    d.class_code = 0x060400;
-    d.pcie_type = type;
-    d.bridge = 1;
-    d.secondary_bus = (uint8_t)sec;
-    d.acs = type == SIO_PCIE_ROOT_PORT;
-    return d;
+    return tm_bridge(0xA110, type, sec, type == SIO_PCIE_ROOT_PORT);
 }
 
 /* Builds the machine; vtd_features 0 = the model's defaults. */
@@ -135,14 +129,7 @@ static inline struct plat *plat_new(uint64_t vtd_features)
     p->pfnic = sio_nic_attach(f, port, NULL, NULL);
     plat_add(p, 6, 0, 0, sio_rogue_desc(), &f);
     p->rogue = sio_rogue_attach(f, port);
-    struct sio_hv_config hc = {0};
-    hc.mem = sio_pmem_ops();
-    hc.mem_ctx = p->pm;
-    hc.table_base = P_HV_BASE;
-    hc.table_size = P_HV_SIZE;
-    hc.iommu = p->drv;
-    hc.pci = sio_pci_topo_cfg_ops();
-    hc.pci_ctx = p->t;
+    struct sio_hv_config hc = tm_hv_config(p->pm, P_HV_BASE, P_HV_SIZE, p->drv, p->t);
     p->hv = sio_hv_create(&hc);
     assert_non_null(p->hv);
     static const char *names[P_NVM] = {"A", "B", "C"};

@@ -1,6 +1,7 @@
 /* PCI topology: configuration space as software sees it (headers, BAR sizing, capability
  * chains, SR-IOV), bus numbering, requester-id aliasing by bridges, ACS Source Validation,
  * Bus Master Enable, BAR decoding. Expected values come from the PCI/PCIe/SR-IOV specs. */
+#include "test_machine.h"
 #include "test_util.h"
 
 #include <softiommu/err.h>
@@ -51,15 +52,7 @@ static struct sio_pci_fn_desc ep(uint16_t vendor, uint16_t device)
 
 static struct sio_pci_fn_desc bridge(int type, unsigned sec, int acs)
 {
-    struct sio_pci_fn_desc d = {0};
-    d.vendor = 0x8086;
-    d.device = 0x1234;
-    d.class_code = 0x060400; /* PCI-to-PCI bridge */
-    d.pcie_type = type;
-    d.bridge = 1;
-    d.secondary_bus = (uint8_t)sec;
-    d.acs = acs;
-    return d;
+    return tm_bridge(0x1234, type, sec, acs);
 }
 
 static void test_header_and_bars(void **state)

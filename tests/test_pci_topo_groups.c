@@ -1,6 +1,7 @@
 /* Enumeration through configuration reads and IOMMU groups. The expected groups are worked
  * out by hand from the rules in src/hv/pci_enum.c (after Linux's pci_device_group): which
  * functions can reach each other without passing the IOMMU, or look alike to it. */
+#include "test_machine.h"
 #include "test_util.h"
 
 #include <softiommu/err.h>
@@ -24,15 +25,7 @@ static struct sio_pci_fn_desc ep(int pcie_type, uint32_t class_code, int acs)
 
 static struct sio_pci_fn_desc br(int type, unsigned sec, int acs)
 {
-    struct sio_pci_fn_desc d = {0};
-    d.vendor = 0x8086;
-    d.device = 0x2222;
-    d.class_code = 0x060400;
-    d.pcie_type = type;
-    d.bridge = 1;
-    d.secondary_bus = (uint8_t)sec;
-    d.acs = acs;
-    return d;
+    return tm_bridge(0x2222, type, sec, acs);
 }
 
 #define R(b, d, f) sio_sid(b, d, f)
