@@ -39,17 +39,39 @@ struct unit {
 
 /* 48-bit, 4-level, QI, PSI with MAMV 9, 2M+1G pages, pass-through. */
 static const struct unit U48 = {0x4, 48, 1, 0, 0, 3, 1, 1, 9};
+/* 48-bit, 4-level, register invalidation, PSI with MAMV 9, nothing else. */
+static const struct unit U48_BARE = {0x4, 48, 0, 0, 0, 0, 0, 1, 9};
 
-static struct env *env_new(const struct unit *u, int strict)
+/* (Re)sets the fake to a fresh unit u: every register and the event log as at power-on. */
+static void env_set_unit(struct env *e, const struct unit *u)
 {
-    struct env *e = calloc(1, sizeof(*e));
-    e->pm = sio_pmem_create(16ULL << 30);
-    e->wm = (struct wmem){e->pm, TB, TB + TS, 0, {0}, 0};
     struct sio_mem um = {sio_pmem_ops(), e->pm};
     fk_init(&e->fk, &um, u->sagaw, u->mgaw, u->qi, u->cm, u->rwbf, u->sllps, u->pt, u->psi,
             u->mamv);
+}
+
+/* The unit u over ram bytes of memory, no driver yet: a test may bend e->fk first. */
+static struct env *env_unit(const struct unit *u, uint64_t ram)
+{
+    struct env *e = calloc(1, sizeof(*e));
+    e->pm = sio_pmem_create(ram);
+    e->wm = (struct wmem){e->pm, TB, TB + TS, 0, {0}, 0};
+    env_set_unit(e, u);
+    return e;
+}
+
+/* Brings the driver up on the unit over the table range [TB, TB + TS); NULL if it refused. */
+static struct sio_vtd_drv *env_start(struct env *e, int strict)
+{
     e->cfg = (struct sio_vtd_drv_config){TB, TS, strict};
     e->drv = sio_vtd_drv_create(&e->cfg, &fk_ops, &e->fk, &wm_ops, &e->wm);
+    return e->drv;
+}
+
+static struct env *env_new(const struct unit *u, int strict)
+{
+    struct env *e = env_unit(u, 16ULL << 30);
+    env_start(e, strict);
     return e;
 }
 
@@ -95,6 +117,15 @@ static uint64_t walk(struct env *e, uint16_t sid, uint64_t iova, unsigned levels
             return 0;
         table = ent & 0x000FFFFFFFFFF000ULL;
     }
+}
+
+/* A new domain with sid attached to it. */
+static struct sio_domain *dom_attached(struct env *e, uint16_t sid)
+{
+    struct sio_domain *dom = sio_vtd_drv_domain_alloc(e->drv);
+    assert_non_null(dom);
+    assert_int_equal(sio_vtd_drv_attach(dom, sid), 0);
+    return dom;
 }
 
 static int find_ev(struct env *e, unsigned from, int kind, uint64_t a)
@@ -184,42 +215,26 @@ static void test_bringup_qi(void **state)
 static void test_bringup_esrtps_skips_global(void **state)
 {
     (void)state;
-    struct unit u = U48;
-    u.qi = 0;
-    struct sio_pmem *pm = sio_pmem_create(1ULL << 30);
-    struct wmem wm = {pm, TB, TB + TS, 0, {0}, 0};
-    struct sio_mem um = {sio_pmem_ops(), pm};
-    struct fake *f = calloc(1, sizeof(*f));
-    fk_init(f, &um, u.sagaw, u.mgaw, 0, 0, 0, 0, 0, 1, 9);
+    struct env *e = env_unit(&U48_BARE, 1ULL << 30);
+    struct fake *f = &e->fk;
     f->cap |= 1ULL << 63; /* ESRTPS: SRTP flushes everything itself */
-    struct sio_vtd_drv_config cfg = {TB, TS, 1};
-    struct sio_vtd_drv *d = sio_vtd_drv_create(&cfg, &fk_ops, f, &wm_ops, &wm);
-    assert_non_null(d);
+    assert_non_null(env_start(e, 1));
     for (unsigned i = 0; i < f->nev; i++)
         assert_true(f->ev[i].kind != EV_CC && f->ev[i].kind != EV_IOTLB);
-    sio_vtd_drv_destroy(d);
-    free(f);
-    sio_pmem_destroy(pm);
+    env_free(e);
 }
 
 static void test_bringup_disables_pmr(void **state)
 {
     (void)state;
     /* Firmware left the protected low-memory region on: it is off after bring-up. */
-    struct sio_pmem *pm = sio_pmem_create(1ULL << 30);
-    struct wmem wm = {pm, TB, TB + TS, 0, {0}, 0};
-    struct sio_mem um = {sio_pmem_ops(), pm};
-    struct fake *f = calloc(1, sizeof(*f));
-    fk_init(f, &um, 0x4, 48, 0, 0, 0, 0, 0, 1, 9);
+    struct env *e = env_unit(&U48_BARE, 1ULL << 30);
+    struct fake *f = &e->fk;
     f->cap |= 1ULL << 5; /* PLMR */
     f->pmen = SIO_VTD_PMEN_EPM | SIO_VTD_PMEN_PRS;
-    struct sio_vtd_drv_config cfg = {TB, TS, 1};
-    struct sio_vtd_drv *d = sio_vtd_drv_create(&cfg, &fk_ops, f, &wm_ops, &wm);
-    assert_non_null(d);
+    assert_non_null(env_start(e, 1));
     assert_int_equal(f->pmen, 0);
-    sio_vtd_drv_destroy(d);
-    free(f);
-    sio_pmem_destroy(pm);
+    env_free(e);
 }
 
 static void test_refuses_units(void **state)
@@ -236,45 +251,36 @@ static void test_refuses_units(void **state)
     assert_true(log_capture_has(&lc, "SAGAW"));
     env_free(e);
     /* Major version 6 without QI: register invalidation is gone. */
-    u = U48;
-    u.qi = 0;
-    struct sio_pmem *pm = sio_pmem_create(1ULL << 30);
-    struct wmem wm = {pm, TB, TB + TS, 0, {0}, 0};
-    struct sio_mem um = {sio_pmem_ops(), pm};
-    struct fake *f = calloc(1, sizeof(*f));
-    fk_init(f, &um, u.sagaw, u.mgaw, 0, 0, 0, 0, 0, 1, 9);
+    e = env_unit(&U48_BARE, 1ULL << 30);
+    struct fake *f = &e->fk;
     f->ver = 0x60;
-    struct sio_vtd_drv_config cfg = {TB, TS, 1};
     log_capture_start(&lc);
-    assert_null(sio_vtd_drv_create(&cfg, &fk_ops, f, &wm_ops, &wm));
+    assert_null(env_start(e, 1));
     log_capture_stop();
     assert_true(log_capture_has(&lc, "without queued invalidation"));
     /* A unit whose GSTS never follows: bring-up times out instead of hanging. */
-    fk_init(f, &um, u.sagaw, u.mgaw, 0, 0, 0, 0, 0, 1, 9);
+    env_set_unit(e, &U48_BARE);
     f->stuck_gsts = 1;
     struct sio_vtd_drv_options opt = {.poll_limit = 1000};
     log_capture_start(&lc);
-    assert_null(sio_vtd_drv_create_ex(&cfg, &opt, &fk_ops, f, &wm_ops, &wm));
+    assert_null(sio_vtd_drv_create_ex(&e->cfg, &opt, &fk_ops, f, &wm_ops, &e->wm));
     log_capture_stop();
     assert_true(log_capture_has(&lc, "never completed") || log_capture_has(&lc, "never followed"));
     /* Table range too small or misaligned. */
-    fk_init(f, &um, u.sagaw, u.mgaw, 0, 0, 0, 0, 0, 1, 9);
-    cfg = (struct sio_vtd_drv_config){TB, 4 * PG, 1};
+    env_set_unit(e, &U48_BARE);
+    struct sio_vtd_drv_config cfg = {TB, 4 * PG, 1};
     log_capture_start(&lc);
-    assert_null(sio_vtd_drv_create(&cfg, &fk_ops, f, &wm_ops, &wm));
+    assert_null(sio_vtd_drv_create(&cfg, &fk_ops, f, &wm_ops, &e->wm));
     cfg = (struct sio_vtd_drv_config){TB + 8, TS, 1};
-    assert_null(sio_vtd_drv_create(&cfg, &fk_ops, f, &wm_ops, &wm));
+    assert_null(sio_vtd_drv_create(&cfg, &fk_ops, f, &wm_ops, &e->wm));
     log_capture_stop();
     /* Nothing there at all. */
-    fk_init(f, &um, u.sagaw, u.mgaw, 0, 0, 0, 0, 0, 1, 9);
+    env_set_unit(e, &U48_BARE);
     f->cap = 0;
-    cfg = (struct sio_vtd_drv_config){TB, TS, 1};
     log_capture_start(&lc);
-    assert_null(sio_vtd_drv_create(&cfg, &fk_ops, f, &wm_ops, &wm));
+    assert_null(env_start(e, 1));
     log_capture_stop();
-    assert_int_equal(wm.outside, 0);
-    free(f);
-    sio_pmem_destroy(pm);
+    env_free(e); /* and nothing was written outside the table range */
 }
 
 /* ---- context entries and page tables, checked against VT-d 2 by hand ----------------------- */
@@ -341,8 +347,7 @@ static void test_three_and_five_levels(void **state)
     /* 39-bit unit: AW=1, three levels; L3 index of 0x40000000 is 1. */
     struct unit u = {0x2, 39, 0, 0, 0, 0, 0, 1, 9};
     struct env *e = env_new(&u, 1);
-    struct sio_domain *dom = sio_vtd_drv_domain_alloc(e->drv);
-    sio_vtd_drv_attach(dom, SID);
+    struct sio_domain *dom = dom_attached(e, SID);
     uint64_t lo, hi;
     ctx_entry(e, SID, &lo, &hi);
     assert_int_equal(hi & 7, 1);
@@ -355,8 +360,7 @@ static void test_three_and_five_levels(void **state)
     /* 57-bit unit: AW=3, five levels; PML5 index of 1<<48 is 1. */
     u = (struct unit){0xE, 57, 1, 0, 0, 0, 0, 1, 9};
     e = env_new(&u, 1);
-    dom = sio_vtd_drv_domain_alloc(e->drv);
-    sio_vtd_drv_attach(dom, SID);
+    dom = dom_attached(e, SID);
     ctx_entry(e, SID, &lo, &hi);
     assert_int_equal(hi & 7, 3);
     assert_int_equal(sio_vtd_drv_map(dom, 1ULL << 48, 0x9000, PG, SIO_READ), 0);
@@ -380,8 +384,7 @@ static void test_superpages(void **state)
 {
     (void)state;
     struct env *e = env_new(&U48, 1);
-    struct sio_domain *dom = sio_vtd_drv_domain_alloc(e->drv);
-    sio_vtd_drv_attach(dom, SID);
+    struct sio_domain *dom = dom_attached(e, SID);
     /* 4 MiB at 2M-aligned iova and pa: two PDEs with PS (bit 7), no L1 table. */
     assert_int_equal(sio_vtd_drv_map(dom, 0x40200000, 0x80400000, 4 << 20, SIO_READ), 0);
     uint64_t pde = walk(e, SID, 0x40200000, 4, 2);
@@ -418,8 +421,7 @@ static void test_superpages(void **state)
     struct unit u = U48;
     u.sllps = 0;
     e = env_new(&u, 1);
-    dom = sio_vtd_drv_domain_alloc(e->drv);
-    sio_vtd_drv_attach(dom, SID);
+    dom = dom_attached(e, SID);
     assert_int_equal(sio_vtd_drv_map(dom, 0x200000, 0x200000, 2 << 20, SIO_READ), 0);
     assert_int_equal(walk(e, SID, 0x200000, 4, 2) & SIO_VTD_SL_PS, 0);
     assert_true(walk(e, SID, 0x3FF000, 4, 1) == (0x3FF000ULL | 1));
@@ -430,8 +432,7 @@ static void test_unmap_frees_tables_and_psi(void **state)
 {
     (void)state;
     struct env *e = env_new(&U48, 1);
-    struct sio_domain *dom = sio_vtd_drv_domain_alloc(e->drv);
-    sio_vtd_drv_attach(dom, SID);
+    struct sio_domain *dom = dom_attached(e, SID);
     struct sio_vtd_drv_info info;
     sio_vtd_drv_get_info(e->drv, &info);
     uint64_t base = info.table_pages_used;
@@ -476,8 +477,7 @@ static void test_unmap_frees_tables_and_psi(void **state)
     u.psi = 0;
     u.qi = 0;
     e = env_new(&u, 1);
-    dom = sio_vtd_drv_domain_alloc(e->drv);
-    sio_vtd_drv_attach(dom, SID);
+    dom = dom_attached(e, SID);
     sio_vtd_drv_map(dom, 0x1000, 0x1000, PG, SIO_READ);
     ev0 = e->fk.nev;
     sio_vtd_drv_unmap(dom, 0x1000, PG);
@@ -538,8 +538,7 @@ static void test_caching_mode_and_rwbf(void **state)
     env_free(e);
     /* CM=0: a mapping needs nothing... */
     e = env_new(&U48, 1);
-    dom = sio_vtd_drv_domain_alloc(e->drv);
-    sio_vtd_drv_attach(dom, SID);
+    dom = dom_attached(e, SID);
     ev0 = e->fk.nev;
     assert_int_equal(sio_vtd_drv_map(dom, 0x3000, 0x9000, PG, SIO_READ), 0);
     assert_int_equal(e->fk.nev, ev0);
@@ -548,8 +547,7 @@ static void test_caching_mode_and_rwbf(void **state)
     u = U48;
     u.rwbf = 1;
     e = env_new(&u, 1);
-    dom = sio_vtd_drv_domain_alloc(e->drv);
-    sio_vtd_drv_attach(dom, SID);
+    dom = dom_attached(e, SID);
     unsigned w0 = e->fk.wbf;
     assert_int_equal(sio_vtd_drv_map(dom, 0x3000, 0x9000, PG, SIO_READ), 0);
     assert_int_equal(e->fk.wbf, w0 + 1);
@@ -597,15 +595,12 @@ static void test_passthrough(void **state)
 static void test_domain_ids(void **state)
 {
     (void)state;
-    struct unit u = U48;
-    struct sio_pmem *pm = sio_pmem_create(1ULL << 30);
-    struct wmem wm = {pm, TB, TB + TS, 0, {0}, 0};
-    struct sio_mem um = {sio_pmem_ops(), pm};
-    struct fake *f = calloc(1, sizeof(*f));
-    fk_init(f, &um, u.sagaw, u.mgaw, 1, 0, 0, 0, 1, 1, 9);
-    f->cap = sio_set64(f->cap, SIO_VTD_CAP_ND, 0); /* 16 domain ids, 0 reserved */
-    struct sio_vtd_drv_config cfg = {TB, TS, 1};
-    struct sio_vtd_drv *d = sio_vtd_drv_create(&cfg, &fk_ops, f, &wm_ops, &wm);
+    struct unit u = U48_BARE;
+    u.qi = 1;
+    u.pt = 1;
+    struct env *e = env_unit(&u, 1ULL << 30);
+    e->fk.cap = sio_set64(e->fk.cap, SIO_VTD_CAP_ND, 0); /* 16 domain ids, 0 reserved */
+    struct sio_vtd_drv *d = env_start(e, 1);
     struct sio_domain *doms[16];
     for (int i = 0; i < 15; i++) {
         doms[i] = sio_vtd_drv_domain_alloc(d);
@@ -619,9 +614,7 @@ static void test_domain_ids(void **state)
     assert_int_equal(sio_vtd_drv_domain_free(doms[6]), 0);
     doms[15] = sio_vtd_drv_domain_alloc(d);
     assert_int_equal(sio_vtd_drv_domain_id(doms[15]), 7); /* reused */
-    sio_vtd_drv_destroy(d);
-    free(f);
-    sio_pmem_destroy(pm);
+    env_free(e);
 }
 
 /* ---- faults ------------------------------------------------------------------------------- */
@@ -706,6 +699,15 @@ static void on_release(void *ctx, uint64_t iova, uint64_t size)
     }
 }
 
+/* Records the ranges dom gives back, with the event count at each; the caller frees it. */
+static struct released *track_releases(struct env *e, struct sio_domain *dom)
+{
+    struct released *r = calloc(1, sizeof(*r));
+    r->f = &e->fk;
+    sio_vtd_drv_domain_set_release(dom, on_release, r);
+    return r;
+}
+
 /* ---- invalidation errors ------------------------------------------------------------------ */
 
 static void test_invalidation_errors(void **state)
@@ -715,11 +717,8 @@ static void test_invalidation_errors(void **state)
      * overwrites it with its wait descriptor, clears IQE, the queue completes; the unmap fails
      * and its range is held back (never released while it may be cached). */
     struct env *e = env_new(&U48, 1);
-    struct sio_domain *dom = sio_vtd_drv_domain_alloc(e->drv);
-    sio_vtd_drv_attach(dom, SID);
-    struct released *r = calloc(1, sizeof(*r));
-    r->f = &e->fk;
-    sio_vtd_drv_domain_set_release(dom, on_release, r);
+    struct sio_domain *dom = dom_attached(e, SID);
+    struct released *r = track_releases(e, dom);
     assert_int_equal(sio_vtd_drv_map(dom, 0x5000, 0x5000, PG, SIO_READ), 0);
     e->fk.iqe_next = 1;
     struct log_capture lc;
@@ -740,8 +739,7 @@ static void test_invalidation_errors(void **state)
     struct unit u = U48;
     u.qi = 0;
     e = env_new(&u, 1);
-    dom = sio_vtd_drv_domain_alloc(e->drv);
-    sio_vtd_drv_attach(dom, SID);
+    dom = dom_attached(e, SID);
     sio_vtd_drv_map(dom, 0x5000, 0x5000, PG, SIO_READ);
     e->fk.refuse_psi = 1;
     unsigned ev0 = e->fk.nev;
@@ -755,11 +753,8 @@ static void test_strict_releases_after_invalidation(void **state)
 {
     (void)state;
     struct env *e = env_new(&U48, 1);
-    struct sio_domain *dom = sio_vtd_drv_domain_alloc(e->drv);
-    sio_vtd_drv_attach(dom, SID);
-    struct released *r = calloc(1, sizeof(*r));
-    r->f = &e->fk;
-    sio_vtd_drv_domain_set_release(dom, on_release, r);
+    struct sio_domain *dom = dom_attached(e, SID);
+    struct released *r = track_releases(e, dom);
     sio_vtd_drv_map(dom, 0x10000, 0x10000, 2 * PG, SIO_READ);
     unsigned ev0 = e->fk.nev;
     assert_int_equal(sio_vtd_drv_unmap(dom, 0x10000, 2 * PG), 0);
@@ -777,11 +772,8 @@ static void test_lazy_queue_bounds(void **state)
 {
     (void)state;
     struct env *e = env_new(&U48, 0);
-    struct sio_domain *dom = sio_vtd_drv_domain_alloc(e->drv);
-    sio_vtd_drv_attach(dom, SID);
-    struct released *r = calloc(1, sizeof(*r));
-    r->f = &e->fk;
-    sio_vtd_drv_domain_set_release(dom, on_release, r);
+    struct sio_domain *dom = dom_attached(e, SID);
+    struct released *r = track_releases(e, dom);
     /* Entry bound: 255 unmaps wait; the 256th flushes (one DSI) and releases all. */
     for (unsigned i = 0; i < 256; i++)
         sio_vtd_drv_map(dom, 0x100000 + i * PG, 0x100000 + i * PG, PG, SIO_READ);
