@@ -225,14 +225,32 @@ static int dev_cb(void *ctx, const struct sio_vtd_devtlb_inv *inv)
     return d->answer;
 }
 
+/* at_setup, and dv as SID_ATS's device-TLB answering every invalidation with `answer`. */
+static struct vt *at_setup_dev(struct at *a, const struct sio_vtd_config *cfg, struct dev *dv,
+                               int answer)
+{
+    at_setup(a, cfg);
+    *dv = (struct dev){.u = a->q.t.u, .answer = answer};
+    assert_int_equal(sio_vtd_devtlb_register(dv->u, SID_ATS, dev_cb, dv), 0);
+    return &a->q.t;
+}
+
+/* Queues a wait descriptor (SW, interrupt flag iflag) that writes 2 to the status word, which
+ * reads 1 until it does; returns the wait's slot. */
+static unsigned put_status_wait(struct at *a, unsigned iflag)
+{
+    vt_w32(&a->q.t, a->q.status, 1);
+    unsigned slot = a->q.tail;
+    qt_put(&a->q, d_wait(iflag, 1, 0, 2, a->q.status));
+    return slot;
+}
+
 static void test_devtlb_delivery(void **state)
 {
     (void)state;
     struct at a;
-    at_setup(&a, NULL);
-    struct vt *t = &a.q.t;
-    struct dev dv = {.u = t->u, .answer = SIO_VTD_DEVTLB_DONE};
-    assert_int_equal(sio_vtd_devtlb_register(t->u, SID_ATS, dev_cb, &dv), 0);
+    struct dev dv;
+    struct vt *t = at_setup_dev(&a, NULL, &dv, SIO_VTD_DEVTLB_DONE);
     /* S=0 page 0x5000, queue depth (MIP) 4, PFSID 0x123 (15:12 = 3, 63:52 = 0x12). */
     struct sio_u128 d[4] = {
         {d_devtlb(SID_ATS, 4, 0x5000, 0).lo | 3ULL << 12 | 0x12ULL << 52, 0x5000},
@@ -280,14 +298,11 @@ static void test_devtlb_pending_and_ice(void **state)
 {
     (void)state;
     struct at a;
-    at_setup(&a, NULL);
-    struct vt *t = &a.q.t;
-    struct dev dv = {.u = t->u, .answer = SIO_VTD_DEVTLB_PENDING};
-    assert_int_equal(sio_vtd_devtlb_register(t->u, SID_ATS, dev_cb, &dv), 0);
+    struct dev dv;
+    struct vt *t = at_setup_dev(&a, NULL, &dv, SIO_VTD_DEVTLB_PENDING);
     unsigned first = a.q.tail;
     qt_put(&a.q, d_devtlb(SID_ATS, 0, 0x5000, 0));
-    vt_w32(t, a.q.status, 1);
-    qt_put(&a.q, d_wait(0, 1, 0, 2, a.q.status));
+    put_status_wait(&a, 0);
     qt_kick(&a.q);
     assert_int_equal(dv.n, 1);
     assert_int_equal(vt_r32(t, a.q.status), 1); /* not yet */
@@ -320,16 +335,12 @@ static void test_devtlb_ite(void **state)
 {
     (void)state;
     struct at a;
-    at_setup(&a, NULL);
-    struct vt *t = &a.q.t;
-    struct dev dv = {.u = t->u, .answer = -1};
-    assert_int_equal(sio_vtd_devtlb_register(t->u, SID_ATS, dev_cb, &dv), 0);
+    struct dev dv;
+    struct vt *t = at_setup_dev(&a, NULL, &dv, -1);
     /* Linux's pairs: descriptor at an even slot, its wait at the odd one. */
     unsigned first = a.q.tail;
     qt_put(&a.q, d_devtlb(SID_ATS, 0, 0x5000, 0));
-    vt_w32(t, a.q.status, 1);
-    unsigned wait_slot = a.q.tail;
-    qt_put(&a.q, d_wait(1, 1, 0, 2, a.q.status));
+    unsigned wait_slot = put_status_wait(&a, 1);
     qt_kick(&a.q);
     uint32_t fsts = rd32(t, R_FSTS);
     assert_int_equal(fsts, FSTS_ITE);
@@ -365,13 +376,10 @@ static void test_devtlb_timeout(void **state)
     (void)state;
     struct at a;
     struct sio_vtd_config c = {.devtlb_timeout_us = 2000};
-    at_setup(&a, &c);
-    struct vt *t = &a.q.t;
-    struct dev dv = {.u = t->u, .answer = SIO_VTD_DEVTLB_PENDING};
-    assert_int_equal(sio_vtd_devtlb_register(t->u, SID_ATS, dev_cb, &dv), 0);
+    struct dev dv;
+    struct vt *t = at_setup_dev(&a, &c, &dv, SIO_VTD_DEVTLB_PENDING);
     qt_put(&a.q, d_devtlb(SID_ATS, 0, 0x5000, 0));
-    vt_w32(t, a.q.status, 1);
-    qt_put(&a.q, d_wait(0, 1, 0, 2, a.q.status));
+    put_status_wait(&a, 0);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     qt_kick(&a.q);
@@ -400,15 +408,12 @@ static void test_itag_exhaustion(void **state)
 {
     (void)state;
     struct at a;
-    at_setup(&a, NULL);
-    struct vt *t = &a.q.t;
-    struct dev dv = {.u = t->u, .answer = SIO_VTD_DEVTLB_PENDING};
-    assert_int_equal(sio_vtd_devtlb_register(t->u, SID_ATS, dev_cb, &dv), 0);
+    struct dev dv;
+    struct vt *t = at_setup_dev(&a, NULL, &dv, SIO_VTD_DEVTLB_PENDING);
     unsigned first = a.q.tail;
     for (unsigned i = 0; i < 33; i++)
         qt_put(&a.q, d_devtlb(SID_ATS, 0, 0x1000ULL * i, 0));
-    vt_w32(t, a.q.status, 1);
-    qt_put(&a.q, d_wait(0, 1, 0, 2, a.q.status));
+    put_status_wait(&a, 0);
     qt_kick(&a.q);
     assert_int_equal(dv.n, 32);
     assert_int_equal(qt_head(&a.q), first + 32);
