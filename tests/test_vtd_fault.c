@@ -9,9 +9,7 @@
 static uint64_t setup(struct vt *t, const struct sio_vtd_config *cfg, unsigned fpd)
 {
     vt_init(t, cfg);
-    t->root = vt_page(t);
-    uint64_t top = vt_page(t);
-    vt_ctx_entry(t, SID, ctx_lo(top, 0, fpd), ctx_hi(2, 1));
+    uint64_t top = vt_one_device(t, SID, fpd, 2, 1);
     vt_map(t, top, 4, 0x1000, 0x5000, 1, 3);
     vt_map(t, top, 4, 0x80000000, 0x6000, 1, 1);
     vt_linux_bringup(t);

@@ -10,9 +10,7 @@ static uint64_t qt_bringup(struct qt *q, const struct sio_vtd_config *cfg)
 {
     qt_init(q, cfg, 0);
     struct vt *t = &q->t;
-    t->root = vt_page(t);
-    uint64_t top = vt_page(t);
-    vt_ctx_entry(t, SID, ctx_lo(top, 0, 0), ctx_hi(2, 1));
+    uint64_t top = vt_one_device(t, SID, 0, 2, 1);
     vt_map(t, top, 4, 0x1000, 0x5000, 1, 3);
     wr64(t, R_RTADDR, t->root);
     wr32(t, R_GCMD, q->gcmd | GCMD_SRTP);

@@ -283,9 +283,7 @@ static void test_gsts_or_bit_idiom(void **state)
     (void)state;
     struct vt t;
     vt_init(&t, NULL);
-    t.root = vt_page(&t);
-    uint64_t slpt = vt_page(&t);
-    vt_ctx_entry(&t, 0x0010, ctx_lo(slpt, 0, 0), ctx_hi(2, 1));
+    uint64_t slpt = vt_one_device(&t, 0x0010, 0, 2, 1);
     vt_map(&t, slpt, 4, 0x1000, 0x7000, 1, 3);
     wr64(&t, R_RTADDR, t.root);
     wr32(&t, R_GCMD, rd32(&t, R_GSTS) | GCMD_SRTP);
@@ -307,9 +305,7 @@ static void test_linux_bringup_and_reset(void **state)
     (void)state;
     struct vt t;
     vt_init(&t, NULL);
-    t.root = vt_page(&t);
-    uint64_t slpt = vt_page(&t);
-    vt_ctx_entry(&t, 0x0310, ctx_lo(slpt, 0, 0), ctx_hi(2, 42));
+    uint64_t slpt = vt_one_device(&t, 0x0310, 0, 2, 42);
     vt_map(&t, slpt, 4, 0x80000000, 0x123456000, 1, 1);
     /* Before TE: untranslated. */
     expect_xlate(&t, 0x0310, 0x80000000, SIO_READ, 0, 0x80000000);

@@ -179,6 +179,18 @@ static inline void vt_ctx_entry(struct vt *t, uint16_t sid, uint64_t lo, uint64_
     vt_w64(t, ct + 16 * (sid & 0xff) + 8, hi);
 }
 
+/* A fresh root table and sid's context entry (TT=00, FPD fpd, AW aw, DID did) pointing at a
+ * fresh, empty second-level table, whose address is returned. Pages are taken in this order:
+ * root table, second-level table, the bus's context table. */
+static inline uint64_t vt_one_device(struct vt *t, uint16_t sid, unsigned fpd, unsigned aw,
+                                     unsigned did)
+{
+    t->root = vt_page(t);
+    uint64_t top = vt_page(t);
+    vt_ctx_entry(t, sid, ctx_lo(top, 0, fpd), ctx_hi(aw, did));
+    return top;
+}
+
 /* Map iova -> pa in the second-level table rooted at top (levels 3, 4 or 5) with a leaf at
  * leaf_level (1: 4K, 2: 2M, 3: 1G). Non-leaf entries are created R|W; perm is the leaf's R/W
  * bits (R = 1, W = 2). Returns the leaf entry's address. */

@@ -10,9 +10,7 @@
 static uint64_t setup(struct vt *t, const struct sio_vtd_config *cfg, unsigned aw, unsigned did)
 {
     vt_init(t, cfg);
-    t->root = vt_page(t);
-    uint64_t top = vt_page(t);
-    vt_ctx_entry(t, SID, ctx_lo(top, 0, 0), ctx_hi(aw, did));
+    uint64_t top = vt_one_device(t, SID, 0, aw, did);
     vt_linux_bringup(t);
     return top;
 }
@@ -214,9 +212,7 @@ static void test_fetch_errors(void **state)
     struct vt t;
     const uint64_t mem = 16ULL << 20; /* memory ends at 16 MiB */
     vt_init_mem(&t, NULL, mem);
-    t.root = vt_page(&t);
-    uint64_t top = vt_page(&t);
-    vt_ctx_entry(&t, SID, ctx_lo(top, 0, 0), ctx_hi(2, 1));
+    uint64_t top = vt_one_device(&t, SID, 0, 2, 1);
     vt_map(&t, top, 4, 0x1000, 0x5000, 1, 3);
     vt_linux_bringup(&t);
     expect_xlate(&t, SID, 0x1000, SIO_READ, 0, 0x5000);
@@ -421,9 +417,7 @@ static void test_dma_superpage_and_unbacked(void **state)
     (void)state;
     struct vt t;
     vt_init_mem(&t, NULL, 1ULL << 31);
-    t.root = vt_page(&t);
-    uint64_t top = vt_page(&t);
-    vt_ctx_entry(&t, SID, ctx_lo(top, 0, 0), ctx_hi(2, 1));
+    uint64_t top = vt_one_device(&t, SID, 0, 2, 1);
     vt_linux_bringup(&t);
     vt_map(&t, top, 4, 0x200000, 0x40000000, 2, 3);
     static uint8_t big[3 << 20];
