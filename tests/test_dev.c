@@ -274,25 +274,59 @@ static void test_nic_dma_fault(void **state)
     rig_free(r);
 }
 
+/* The 32-bit DMA engine at 00:06.0 behind a port with no IOMMU over ram bytes of memory,
+ * BAR0 at 0xFEC00000, memory decoding and bus mastering on. */
+struct d32 {
+    struct sio_pmem *pm;
+    struct sio_pci_topo *t;
+    struct sio_nommu_port np;
+    struct sio_dma32 *dev;
+};
+
+static void d32_new(struct d32 *x, uint64_t ram)
+{
+    x->pm = sio_pmem_create(ram);
+    x->t = sio_pci_topo_create(0);
+    sio_nommu_port_init(&x->np, sio_pmem_ops(), x->pm, NULL, NULL);
+    struct sio_pci_fn_desc d = sio_dma32_desc();
+    struct sio_pci_fn *f;
+    assert_int_equal(sio_pci_add(x->t, 0, 6, 0, &d, &f), 0);
+    x->dev = sio_dma32_attach(f, sio_nommu_port(&x->np));
+    sio_pci_cfg_write(x->t, 0x30, SIO_PCI_BAR0, 0xFEC00000, 4);
+    sio_pci_cfg_write(x->t, 0x30, SIO_PCI_COMMAND, SIO_PCI_CMD_MEM | SIO_PCI_CMD_MASTER, 2);
+}
+
+static void d32_free(struct d32 *x)
+{
+    sio_dma32_destroy(x->dev);
+    sio_pci_topo_destroy(x->t);
+    sio_pmem_destroy(x->pm);
+}
+
+/* Writes SRC, DST, LEN and CMD = 1 (start) through BAR0, all four in that order. Returns 0
+ * when every MMIO write was accepted, else the first refusal. */
+static int d32_start(struct d32 *x, uint32_t src, uint32_t dst, uint32_t len)
+{
+    int r[4];
+    r[0] = sio_pci_mmio_write(x->t, 0xFEC00000 + SIO_DMA32_SRC, src, 4);
+    r[1] = sio_pci_mmio_write(x->t, 0xFEC00000 + SIO_DMA32_DST, dst, 4);
+    r[2] = sio_pci_mmio_write(x->t, 0xFEC00000 + SIO_DMA32_LEN, len, 4);
+    r[3] = sio_pci_mmio_write(x->t, 0xFEC00000 + SIO_DMA32_CMD, 1, 4);
+    for (unsigned i = 0; i < 4; i++)
+        if (r[i])
+            return r[i];
+    return 0;
+}
+
 static void test_dma32(void **state)
 {
     (void)state;
-    struct sio_pmem *pm = sio_pmem_create(1ULL << 33);
-    struct sio_mem mem = {sio_pmem_ops(), pm};
-    struct sio_pci_topo *t = sio_pci_topo_create(0);
-    struct sio_nommu_port np;
-    sio_nommu_port_init(&np, sio_pmem_ops(), pm, NULL, NULL);
-    struct sio_pci_fn_desc d = sio_dma32_desc();
-    struct sio_pci_fn *f;
-    assert_int_equal(sio_pci_add(t, 0, 6, 0, &d, &f), 0);
-    struct sio_dma32 *dev = sio_dma32_attach(f, sio_nommu_port(&np));
-    sio_pci_cfg_write(t, 0x30, SIO_PCI_BAR0, 0xFEC00000, 4);
-    sio_pci_cfg_write(t, 0x30, SIO_PCI_COMMAND, SIO_PCI_CMD_MEM | SIO_PCI_CMD_MASTER, 2);
+    struct d32 x;
+    d32_new(&x, 1ULL << 33);
+    struct sio_pci_topo *t = x.t;
+    struct sio_mem mem = {sio_pmem_ops(), x.pm};
     assert_int_equal(sio_mem_write(&mem, 0x3000, "thirty-two bits", 16), 0);
-    assert_int_equal(sio_pci_mmio_write(t, 0xFEC00000 + SIO_DMA32_SRC, 0x3000, 4), 0);
-    assert_int_equal(sio_pci_mmio_write(t, 0xFEC00000 + SIO_DMA32_DST, 0x7000, 4), 0);
-    assert_int_equal(sio_pci_mmio_write(t, 0xFEC00000 + SIO_DMA32_LEN, 16, 4), 0);
-    assert_int_equal(sio_pci_mmio_write(t, 0xFEC00000 + SIO_DMA32_CMD, 1, 4), 0);
+    assert_int_equal(d32_start(&x, 0x3000, 0x7000, 16), 0);
     char out[16];
     assert_int_equal(sio_mem_read(&mem, 0x7000, out, 16), 0);
     assert_string_equal(out, "thirty-two bits");
@@ -305,37 +339,23 @@ static void test_dma32(void **state)
     assert_int_equal(v, 0x2000);
     assert_int_equal(sio_pci_mmio_read(t, 0xFEC00000 + SIO_DMA32_DST, 4, &v), 0);
     assert_int_equal(v, 0x1);
-    sio_dma32_destroy(dev);
-    sio_pci_topo_destroy(t);
-    sio_pmem_destroy(pm);
+    d32_free(&x);
 }
 
 static void test_dma32_error(void **state)
 {
     (void)state;
-    struct sio_pmem *pm = sio_pmem_create(1ULL << 20); /* 1 MiB of RAM only */
-    struct sio_pci_topo *t = sio_pci_topo_create(0);
-    struct sio_nommu_port np;
-    sio_nommu_port_init(&np, sio_pmem_ops(), pm, NULL, NULL);
-    struct sio_pci_fn_desc d = sio_dma32_desc();
-    struct sio_pci_fn *f;
-    assert_int_equal(sio_pci_add(t, 0, 6, 0, &d, &f), 0);
-    struct sio_dma32 *dev = sio_dma32_attach(f, sio_nommu_port(&np));
-    sio_pci_cfg_write(t, 0x30, SIO_PCI_BAR0, 0xFEC00000, 4);
-    sio_pci_cfg_write(t, 0x30, SIO_PCI_COMMAND, SIO_PCI_CMD_MEM | SIO_PCI_CMD_MASTER, 2);
-    sio_pci_mmio_write(t, 0xFEC00000 + SIO_DMA32_SRC, 0x1000, 4);
-    sio_pci_mmio_write(t, 0xFEC00000 + SIO_DMA32_DST, 0x200000, 4);
-    sio_pci_mmio_write(t, 0xFEC00000 + SIO_DMA32_LEN, 64, 4);
-    sio_pci_mmio_write(t, 0xFEC00000 + SIO_DMA32_CMD, 1, 4);
+    struct d32 x;
+    d32_new(&x, 1ULL << 20); /* 1 MiB of RAM only */
+    struct sio_pci_topo *t = x.t;
+    (void)d32_start(&x, 0x1000, 0x200000, 64); /* the copy's outcome is read back below */
     uint64_t v;
     sio_pci_mmio_read(t, 0xFEC00000 + SIO_DMA32_STATUS, 4, &v);
     assert_int_equal(v, 1);
     sio_pci_mmio_read(t, 0xFEC00000 + SIO_DMA32_RESULT, 4, &v);
     assert_int_equal((int32_t)v, SIO_EFAULT);
-    assert_int_equal(np.st.dma_blocked, 1);
-    sio_dma32_destroy(dev);
-    sio_pci_topo_destroy(t);
-    sio_pmem_destroy(pm);
+    assert_int_equal(x.np.st.dma_blocked, 1);
+    d32_free(&x);
 }
 
 static void test_rogue_nommu(void **state)
