@@ -83,13 +83,21 @@ static void check_handle(const struct tstate *t, uint64_t pa, uint64_t len, uint
     }
 }
 
+/* The CPU fills [pa, pa + len) with pattern seed, then maps it for dir: the handle. */
+static uint64_t fill_and_map(const struct tstate *t, uint64_t pa, uint64_t len, uint8_t seed,
+                             enum sio_dma_dir dir)
+{
+    fx_fill(t->f, pa, len, seed);
+    uint64_t dma;
+    assert_int_equal(sio_dma_map_single(t->dev, pa, len, dir, &dma), 0);
+    return dma;
+}
+
 static void t_map_to_device(void **state)
 {
     struct tstate *t = *state;
     const uint64_t pa = FX_BUF_LOW + 0x3123, len = 5000; /* crosses two page boundaries */
-    fx_fill(t->f, pa, len, 1);
-    uint64_t dma;
-    assert_int_equal(sio_dma_map_single(t->dev, pa, len, SIO_DMA_TO_DEVICE, &dma), 0);
+    uint64_t dma = fill_and_map(t, pa, len, 1, SIO_DMA_TO_DEVICE);
     check_handle(t, pa, len, dma);
     uint8_t got[5000], want[5000];
     fx_pattern(want, len, 1);
@@ -104,9 +112,7 @@ static void t_map_from_device(void **state)
 {
     struct tstate *t = *state;
     const uint64_t pa = FX_BUF_LOW + 0x8000, len = 3 * PGSZ;
-    fx_fill(t->f, pa, len, 0);
-    uint64_t dma;
-    assert_int_equal(sio_dma_map_single(t->dev, pa, len, SIO_DMA_FROM_DEVICE, &dma), 0);
+    uint64_t dma = fill_and_map(t, pa, len, 0, SIO_DMA_FROM_DEVICE);
     check_handle(t, pa, len, dma);
     uint8_t buf[3 * 4096];
     fx_pattern(buf, len, 42);
@@ -120,9 +126,7 @@ static void t_direction_respected(void **state)
 {
     struct tstate *t = *state;
     const uint64_t pa = FX_BUF_LOW + 0x20000, len = PGSZ;
-    fx_fill(t->f, pa, len, 5);
-    uint64_t dma;
-    assert_int_equal(sio_dma_map_single(t->dev, pa, len, SIO_DMA_TO_DEVICE, &dma), 0);
+    uint64_t dma = fill_and_map(t, pa, len, 5, SIO_DMA_TO_DEVICE);
     uint8_t buf[4096];
     fx_pattern(buf, len, 99);
     int rc = fx_dev_dma(t->f, t->dev, dma, buf, len, SIO_WRITE);
@@ -151,9 +155,7 @@ static void t_bidir_sync(void **state)
 {
     struct tstate *t = *state;
     const uint64_t pa = FX_BUF_LOW + 0x40000, len = 2 * PGSZ;
-    fx_fill(t->f, pa, len, 3);
-    uint64_t dma;
-    assert_int_equal(sio_dma_map_single(t->dev, pa, len, SIO_DMA_BIDIRECTIONAL, &dma), 0);
+    uint64_t dma = fill_and_map(t, pa, len, 3, SIO_DMA_BIDIRECTIONAL);
     check_handle(t, pa, len, dma);
     uint8_t buf[2 * 4096], want[2 * 4096];
     /* The device sees what the CPU wrote before the map. */
@@ -189,9 +191,7 @@ static void t_sync_range(void **state)
 {
     struct tstate *t = *state;
     const uint64_t pa = FX_BUF_LOW + 0x60000, len = 2 * PGSZ;
-    fx_fill(t->f, pa, len, 8);
-    uint64_t dma;
-    assert_int_equal(sio_dma_map_single(t->dev, pa, len, SIO_DMA_FROM_DEVICE, &dma), 0);
+    uint64_t dma = fill_and_map(t, pa, len, 8, SIO_DMA_FROM_DEVICE);
     uint8_t buf[4096];
     fx_pattern(buf, PGSZ, 77);
     assert_int_equal(fx_dev_dma(t->f, t->dev, dma + PGSZ, buf, PGSZ, SIO_WRITE), 0);
