@@ -38,19 +38,25 @@ int acpi_grow(void **arr, size_t n, size_t elem)
     return 0;
 }
 
+void *acpi_push(void **arr, size_t *n, size_t elem)
+{
+    if (acpi_grow(arr, *n, elem))
+        return NULL;
+    return (uint8_t *)*arr + (*n)++ * elem;
+}
+
 int acpi_note(struct acpi_notes *nl, uint32_t offset, const char *fmt, ...)
 {
     if (!nl || !nl->v)
         return 0;
-    if (acpi_grow((void **)nl->v, *nl->n, sizeof(struct sio_acpi_note)))
+    struct sio_acpi_note *n = acpi_push((void **)nl->v, nl->n, sizeof(struct sio_acpi_note));
+    if (!n)
         return SIO_ENOMEM;
-    struct sio_acpi_note *n = &(*nl->v)[*nl->n];
     va_list ap;
     va_start(ap, fmt);
     n->offset = offset;
     vsnprintf(n->msg, sizeof(n->msg), fmt, ap);
     va_end(ap);
-    (*nl->n)++;
     return 0;
 }
 
@@ -296,9 +302,9 @@ int sio_acpi_decode(const void *buf, size_t len, unsigned flags, sio_acpi_field_
     struct acpi_em em = {fn, ctx, buf};
     switch (sio_acpi_identify(buf, len)) {
     case SIO_ACPI_DMAR:
-        return acpi_dmar_walk(buf, len, flags, NULL, &em, err);
+        return acpi_walk(&acpi_dmar_format, buf, len, flags, NULL, &em, err);
     case SIO_ACPI_IVRS:
-        return acpi_ivrs_walk(buf, len, flags, NULL, &em, err);
+        return acpi_walk(&acpi_ivrs_format, buf, len, flags, NULL, &em, err);
     default: {
         const uint8_t *b = buf;
         if (len < 4) {

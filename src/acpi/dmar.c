@@ -7,8 +7,11 @@
 #include <softiommu/err.h>
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(offsetof(struct sio_dmar, hdr) == 0, "the engine finds a record's header first");
 
 /* iasl's annotations for structure and scope types. */
 static const char *const sub_titles[] = {
@@ -47,15 +50,7 @@ static const struct {
     [SIO_DMAR_SIDP] = {8, 8},
 };
 
-struct walk {
-    const uint8_t *b;
-    struct sio_dmar *m; /* NULL: validate/emit only */
-    struct acpi_em *em;
-    struct acpi_notes nl;
-    struct sio_acpi_error *err;
-};
-
-static int walk_scopes(struct walk *w, uint32_t s_off, uint32_t s_len, uint16_t type,
+static int walk_scopes(struct acpi_walk *w, uint32_t s_off, uint32_t s_len, unsigned type,
                        struct sio_dmar_struct *st)
 {
     const uint8_t *b = w->b;
@@ -93,7 +88,7 @@ static int walk_scopes(struct walk *w, uint32_t s_off, uint32_t s_len, uint16_t 
         em_uint(w->em, o + 5, 1, 2, 0, "PCI Bus Number", NULL);
         for (unsigned h = 0; h < hops; h++)
             em_path(w->em, o + 6 + 2 * h, 2, "PCI Path");
-        if (w->m) {
+        if (w->rec) {
             int rc = 0;
             if (stype == 0 || stype > SIO_DMAR_SCOPE_NAMESPACE)
                 rc |= acpi_note(&w->nl, o, "device scope type %u is not defined; kept", stype);
@@ -102,9 +97,9 @@ static int walk_scopes(struct walk *w, uint32_t s_off, uint32_t s_len, uint16_t 
                                 elen);
             if (hops == 0)
                 rc |= acpi_note(&w->nl, o, "device scope at 0x%" PRIX32 " has no path", o);
-            if (acpi_grow((void **)&st->scopes, st->nscopes, sizeof(*st->scopes)) || rc)
+            struct sio_dmar_scope *sc;
+            if (rc || !(sc = acpi_push((void **)&st->scopes, &st->nscopes, sizeof(*st->scopes))))
                 return SIO_ENOMEM;
-            struct sio_dmar_scope *sc = &st->scopes[st->nscopes++];
             sc->type = stype;
             sc->flags = b[o + 2];
             sc->enum_id = b[o + 4];
@@ -121,19 +116,22 @@ static int walk_scopes(struct walk *w, uint32_t s_off, uint32_t s_len, uint16_t 
     return 0;
 }
 
-static int walk_struct(struct walk *w, uint32_t off, uint16_t type, uint16_t slen)
+static int walk_struct(struct acpi_walk *w, uint32_t off, unsigned type, uint16_t slen)
 {
     const uint8_t *b = w->b;
     struct acpi_em *em = w->em;
+    struct sio_dmar *m = w->rec;
+    em_uint(em, off, 2, 1, 1, "Subtable Type",
+            type < NTYPES ? sub_titles[type] : "Unknown Subtable Type");
+    em_uint(em, off + 2, 2, 1, 0, "Length", NULL);
     if (type >= NTYPES) {
-        em_comment(em, off, 1, "**** Unknown DMAR subtable type 0x%X", type);
-        if (!w->m)
-            return 0;
-        if (acpi_note(&w->nl, off, "unknown structure type %u (%u bytes) skipped", type, slen) ||
-            acpi_grow((void **)&w->m->st, w->m->nst, sizeof(*w->m->st)))
+        struct sio_dmar_struct *st;
+        int rc = acpi_walk_unknown(&acpi_dmar_format, w, off, type, slen);
+        if (rc || !m)
+            return rc;
+        if (!(st = acpi_push((void **)&m->st, &m->nst, sizeof(*m->st))))
             return SIO_ENOMEM;
-        struct sio_dmar_struct *st = &w->m->st[w->m->nst++];
-        st->type = type;
+        st->type = (uint16_t)type;
         st->offset = off;
         st->raw = malloc(slen);
         if (!st->raw)
@@ -200,11 +198,10 @@ static int walk_struct(struct walk *w, uint32_t off, uint16_t type, uint16_t sle
     }
 
     struct sio_dmar_struct *st = NULL;
-    if (w->m) {
-        if (acpi_grow((void **)&w->m->st, w->m->nst, sizeof(*w->m->st)))
+    if (m) {
+        if (!(st = acpi_push((void **)&m->st, &m->nst, sizeof(*m->st))))
             return SIO_ENOMEM;
-        st = &w->m->st[w->m->nst++];
-        st->type = type;
+        st->type = (uint16_t)type;
         st->offset = off;
         switch (type) {
         case SIO_DMAR_DRHD:
@@ -249,9 +246,25 @@ static int walk_struct(struct walk *w, uint32_t off, uint16_t type, uint16_t sle
     return 0;
 }
 
-/* Firmware bugs Linux warns about (drivers/iommu/intel/dmar.c), as notes. */
-static int lint(struct sio_dmar *m, struct acpi_notes *nl)
+static void walk_header(struct acpi_walk *w)
 {
+    struct sio_dmar *m = w->rec;
+    if (m) {
+        m->haw = w->b[36];
+        m->flags = w->b[37];
+    }
+    em_uint(w->em, 36, 1, 0, 1, "Host Address Width", NULL);
+    em_uint(w->em, 37, 1, 0, 0, "Flags", NULL);
+    em_bytes(w->em, 38, 10, 0, 0, "Reserved");
+}
+
+/* Firmware bugs Linux warns about (drivers/iommu/intel/dmar.c), as notes. */
+static int lint(struct acpi_walk *w)
+{
+    struct sio_dmar *m = w->rec;
+    struct acpi_notes *nl = &w->nl;
+    if (!m)
+        return 0;
     int rc = 0;
     if (m->haw < 11)
         rc |= acpi_note(nl, 36, "host address width %u bits is below 12: Linux refuses the DMAR",
@@ -288,92 +301,16 @@ static int lint(struct sio_dmar *m, struct acpi_notes *nl)
     return rc ? SIO_ENOMEM : 0;
 }
 
-int acpi_dmar_walk(const uint8_t *b, size_t len, unsigned flags, struct sio_dmar *model,
-                   struct acpi_em *em, struct sio_acpi_error *err)
-{
-    struct walk w = {b, model, em, {NULL, NULL}, err};
-    if (model) {
-        w.nl.v = &model->notes;
-        w.nl.n = &model->nnotes;
-    }
-    uint32_t tlen;
-    int rc = acpi_check_header(b, len, "DMAR", SIO_DMAR_HEADER_LEN, flags, &tlen, &w.nl, err);
-    if (rc)
-        return rc;
-    if (model) {
-        acpi_read_header(b, &model->hdr);
-        model->haw = b[36];
-        model->flags = b[37];
-    }
-    em_header(em, "DMA Remapping Table");
-    em_uint(em, 36, 1, 0, 1, "Host Address Width", NULL);
-    em_uint(em, 37, 1, 0, 0, "Flags", NULL);
-    em_bytes(em, 38, 10, 0, 0, "Reserved");
-
-    uint32_t off = SIO_DMAR_HEADER_LEN;
-    while (off < tlen) {
-        if (tlen - off < 4) {
-            acpi_seterr(err, off,
-                        "%" PRIu32 " stray byte(s) at 0x%" PRIX32
-                        ": too short for a structure header (4 bytes)",
-                        tlen - off, off);
-            return SIO_EPARSE;
-        }
-        uint16_t type = sio_ld16le(b + off), slen = sio_ld16le(b + off + 2);
-        if (slen < 4) {
-            acpi_seterr(err, off + 2,
-                        "structure at 0x%" PRIX32 " (type %u): length %u is below the 4-byte "
-                        "structure header",
-                        off, type, slen);
-            return SIO_EPARSE;
-        }
-        if (slen > tlen - off) {
-            acpi_seterr(err, off + 2,
-                        "%s at 0x%" PRIX32 ": length %u runs past the end of the table (%" PRIu32
-                        " bytes left)",
-                        sio_dmar_type_name(type), off, slen, tlen - off);
-            return SIO_EPARSE;
-        }
-        em_uint(em, off, 2, 1, 1, "Subtable Type",
-                type < NTYPES ? sub_titles[type] : "Unknown Subtable Type");
-        em_uint(em, off + 2, 2, 1, 0, "Length", NULL);
-        rc = walk_struct(&w, off, type, slen);
-        if (rc) {
-            if (rc == SIO_ENOMEM)
-                acpi_seterr(err, off, "out of memory");
-            return rc;
-        }
-        off += slen;
-    }
-    if (model && lint(model, &w.nl)) {
-        acpi_seterr(err, 0, "out of memory");
-        return SIO_ENOMEM;
-    }
-    return 0;
-}
-
 /* ---- the record ---- */
 
 int sio_dmar_parse(const void *buf, size_t len, unsigned flags, struct sio_dmar **out,
                    struct sio_acpi_error *err)
 {
-    if (!buf || !out) {
-        acpi_seterr(err, 0, "no table");
-        return SIO_EINVAL;
-    }
-    *out = NULL;
-    struct sio_dmar *d = calloc(1, sizeof(*d));
-    if (!d) {
-        acpi_seterr(err, 0, "out of memory");
-        return SIO_ENOMEM;
-    }
-    int rc = acpi_dmar_walk(buf, len, flags, d, NULL, err);
-    if (rc) {
-        sio_dmar_free(d);
-        return rc;
-    }
-    *out = d;
-    return 0;
+    void *rec = NULL;
+    int rc = acpi_parse(&acpi_dmar_format, buf, len, flags, out ? &rec : NULL, err);
+    if (out && buf)
+        *out = rec;
+    return rc;
 }
 
 void sio_dmar_free(struct sio_dmar *d)
@@ -405,10 +342,9 @@ struct sio_dmar *sio_dmar_new(unsigned haw_bits, uint8_t flags)
 
 struct sio_dmar_struct *sio_dmar_add(struct sio_dmar *d, uint16_t type)
 {
-    if (!d || acpi_grow((void **)&d->st, d->nst, sizeof(*d->st)))
-        return NULL;
-    struct sio_dmar_struct *s = &d->st[d->nst++];
-    s->type = type;
+    struct sio_dmar_struct *s = d ? acpi_push((void **)&d->st, &d->nst, sizeof(*d->st)) : NULL;
+    if (s)
+        s->type = type;
     return s;
 }
 
@@ -417,9 +353,9 @@ int sio_dmar_add_scope(struct sio_dmar_struct *s, uint8_t type, uint8_t enum_id,
 {
     if (!s || npath < 1 || npath > SIO_DMAR_MAX_HOPS || !path)
         return SIO_EINVAL;
-    if (acpi_grow((void **)&s->scopes, s->nscopes, sizeof(*s->scopes)))
+    struct sio_dmar_scope *sc = acpi_push((void **)&s->scopes, &s->nscopes, sizeof(*s->scopes));
+    if (!sc)
         return SIO_ENOMEM;
-    struct sio_dmar_scope *sc = &s->scopes[s->nscopes++];
     sc->type = type;
     sc->enum_id = enum_id;
     sc->bus = bus;
@@ -446,6 +382,45 @@ static size_t name_space(const struct sio_dmar_struct *s)
     return s->acpi_name_len ? s->acpi_name_len : need;
 }
 
+/* ---- what the engine asks of a record ---- */
+
+static const struct sio_dmar_struct *rec_struct(const void *rec, size_t i)
+{
+    const struct sio_dmar *d = rec;
+    return &d->st[i];
+}
+
+static struct acpi_notes rec_notes(void *rec)
+{
+    struct sio_dmar *d = rec;
+    return (struct acpi_notes){&d->notes, &d->nnotes};
+}
+
+static void rec_free(void *rec)
+{
+    sio_dmar_free(rec);
+}
+
+static size_t rec_nsub(const void *rec)
+{
+    const struct sio_dmar *d = rec;
+    return d->nst;
+}
+
+static struct acpi_sub rec_sub(const void *rec, size_t i)
+{
+    const struct sio_dmar_struct *s = rec_struct(rec, i);
+    return (struct acpi_sub){s->type, s->type < NTYPES, s->raw, s->raw_len};
+}
+
+/* ---- comparison ---- */
+
+static int header_equal(const void *ra, const void *rb)
+{
+    const struct sio_dmar *a = ra, *b = rb;
+    return a->haw == b->haw && a->flags == b->flags;
+}
+
 static int scope_equal(const struct sio_dmar_scope *a, const struct sio_dmar_scope *b)
 {
     if (a->type != b->type || a->flags != b->flags || a->enum_id != b->enum_id ||
@@ -457,12 +432,9 @@ static int scope_equal(const struct sio_dmar_scope *a, const struct sio_dmar_sco
     return 1;
 }
 
-static int struct_equal(const struct sio_dmar_struct *a, const struct sio_dmar_struct *b)
+static int struct_equal(const void *ra, const void *rb, size_t i)
 {
-    if (a->type != b->type)
-        return 0;
-    if (a->type >= NTYPES)
-        return a->raw_len == b->raw_len && (!a->raw_len || !memcmp(a->raw, b->raw, a->raw_len));
+    const struct sio_dmar_struct *a = rec_struct(ra, i), *b = rec_struct(rb, i);
     if (a->flags != b->flags || a->size != b->size || a->segment != b->segment ||
         a->base != b->base || a->limit != b->limit || a->proximity != b->proximity ||
         a->acpi_dev != b->acpi_dev || a->nscopes != b->nscopes)
@@ -472,148 +444,131 @@ static int struct_equal(const struct sio_dmar_struct *a, const struct sio_dmar_s
         if (strcmp(na, nb) || name_space(a) != name_space(b))
             return 0;
     }
-    for (size_t i = 0; i < a->nscopes; i++)
-        if (!scope_equal(&a->scopes[i], &b->scopes[i]))
+    for (size_t j = 0; j < a->nscopes; j++)
+        if (!scope_equal(&a->scopes[j], &b->scopes[j]))
             return 0;
     return 1;
 }
 
 int sio_dmar_equal(const struct sio_dmar *a, const struct sio_dmar *b)
 {
-    if (!a || !b)
-        return a == b;
-    if (!acpi_header_equal(&a->hdr, &b->hdr) || a->haw != b->haw || a->flags != b->flags ||
-        a->nst != b->nst)
-        return 0;
-    for (size_t i = 0; i < a->nst; i++)
-        if (!struct_equal(&a->st[i], &b->st[i]))
-            return 0;
-    return 1;
+    return acpi_equal(&acpi_dmar_format, a, b);
 }
 
 /* ---- the generator ---- */
 
-static size_t struct_size(const struct sio_dmar_struct *s)
+static size_t struct_size(const void *rec, size_t i)
 {
-    if (s->type >= NTYPES)
-        return s->raw_len;
+    const struct sio_dmar_struct *s = rec_struct(rec, i);
     if (s->type == SIO_DMAR_ANDD)
         return 8 + name_space(s);
     size_t n = layout[s->type].fixed;
     if (layout[s->type].scopes_at)
-        for (size_t i = 0; i < s->nscopes; i++)
-            n += 6 + 2u * s->scopes[i].npath;
+        for (size_t j = 0; j < s->nscopes; j++)
+            n += 6 + 2u * s->scopes[j].npath;
     return n;
+}
+
+static int check_struct(const void *rec, size_t i, uint32_t at, struct sio_acpi_error *err)
+{
+    const struct sio_dmar_struct *s = rec_struct(rec, i);
+    if (s->type == SIO_DMAR_ANDD && name_space(s) < (s->acpi_name ? strlen(s->acpi_name) : 0) + 1) {
+        acpi_seterr(err, at, "structure %zu: ANDD name longer than its space", i);
+        return SIO_EINVAL;
+    }
+    for (size_t j = 0; layout[s->type].scopes_at && j < s->nscopes; j++)
+        if (s->scopes[j].npath > SIO_DMAR_MAX_HOPS) {
+            acpi_seterr(err, at, "structure %zu, scope %zu: %u hops (max %u)", i, j,
+                        s->scopes[j].npath, SIO_DMAR_MAX_HOPS);
+            return SIO_EINVAL;
+        }
+    return 0;
+}
+
+static void put_header(const void *rec, uint8_t *b)
+{
+    const struct sio_dmar *d = rec;
+    b[36] = d->haw;
+    b[37] = d->flags;
+}
+
+static void put_struct(const void *rec, size_t i, uint8_t *p)
+{
+    const struct sio_dmar_struct *s = rec_struct(rec, i);
+    switch (s->type) {
+    case SIO_DMAR_DRHD:
+        p[4] = s->flags;
+        p[5] = s->size;
+        sio_st16le(p + 6, s->segment);
+        sio_st64le(p + 8, s->base);
+        break;
+    case SIO_DMAR_RMRR:
+        sio_st16le(p + 6, s->segment);
+        sio_st64le(p + 8, s->base);
+        sio_st64le(p + 16, s->limit);
+        break;
+    case SIO_DMAR_ATSR:
+    case SIO_DMAR_SATC:
+        p[4] = s->flags;
+        sio_st16le(p + 6, s->segment);
+        break;
+    case SIO_DMAR_SIDP:
+        sio_st16le(p + 6, s->segment);
+        break;
+    case SIO_DMAR_RHSA:
+        sio_st64le(p + 8, s->base);
+        sio_st32le(p + 16, s->proximity);
+        break;
+    case SIO_DMAR_ANDD:
+        p[7] = s->acpi_dev;
+        if (s->acpi_name)
+            memcpy(p + 8, s->acpi_name, strlen(s->acpi_name));
+        break;
+    }
+    if (layout[s->type].scopes_at) {
+        uint8_t *q = p + layout[s->type].scopes_at;
+        for (size_t j = 0; j < s->nscopes; j++) {
+            const struct sio_dmar_scope *sc = &s->scopes[j];
+            q[0] = sc->type;
+            q[1] = (uint8_t)(6 + 2 * sc->npath);
+            q[2] = sc->flags;
+            q[4] = sc->enum_id;
+            q[5] = sc->bus;
+            for (unsigned h = 0; h < sc->npath; h++) {
+                q[6 + 2 * h] = sc->path[h].dev;
+                q[7 + 2 * h] = sc->path[h].fn;
+            }
+            q += q[1];
+        }
+    }
 }
 
 int sio_dmar_generate(const struct sio_dmar *d, uint8_t **out, size_t *len,
                       struct sio_acpi_error *err)
 {
-    if (!d || !out || !len) {
-        acpi_seterr(err, 0, "no record");
-        return SIO_EINVAL;
-    }
-    size_t total = SIO_DMAR_HEADER_LEN;
-    for (size_t i = 0; i < d->nst; i++) {
-        const struct sio_dmar_struct *s = &d->st[i];
-        size_t n = struct_size(s);
-        if (s->type >= NTYPES && (s->raw_len < 4 || !s->raw)) {
-            acpi_seterr(err, (uint32_t)total, "structure %zu: unknown type %u without raw bytes", i,
-                        s->type);
-            return SIO_EINVAL;
-        }
-        if (s->type == SIO_DMAR_ANDD &&
-            name_space(s) < (s->acpi_name ? strlen(s->acpi_name) : 0) + 1) {
-            acpi_seterr(err, (uint32_t)total, "structure %zu: ANDD name longer than its space", i);
-            return SIO_EINVAL;
-        }
-        for (size_t j = 0; s->type < NTYPES && layout[s->type].scopes_at && j < s->nscopes; j++)
-            if (s->scopes[j].npath > SIO_DMAR_MAX_HOPS) {
-                acpi_seterr(err, (uint32_t)total, "structure %zu, scope %zu: %u hops (max %u)", i,
-                            j, s->scopes[j].npath, SIO_DMAR_MAX_HOPS);
-                return SIO_EINVAL;
-            }
-        if (n > 0xffff) {
-            acpi_seterr(err, (uint32_t)total,
-                        "structure %zu (%s): %zu bytes do not fit its 16-bit length", i,
-                        sio_dmar_type_name(s->type), n);
-            return SIO_EINVAL;
-        }
-        total += n;
-        if (total > UINT32_MAX) {
-            acpi_seterr(err, 4, "table would exceed 4 GB");
-            return SIO_EINVAL;
-        }
-    }
-    uint8_t *b = calloc(1, total);
-    if (!b) {
-        acpi_seterr(err, 0, "out of memory");
-        return SIO_ENOMEM;
-    }
-    acpi_write_header(b, &d->hdr, (uint32_t)total);
-    b[36] = d->haw;
-    b[37] = d->flags;
-    size_t o = SIO_DMAR_HEADER_LEN;
-    for (size_t i = 0; i < d->nst; i++) {
-        const struct sio_dmar_struct *s = &d->st[i];
-        uint8_t *p = b + o;
-        size_t n = struct_size(s);
-        if (s->type >= NTYPES) {
-            memcpy(p, s->raw, n);
-        } else {
-            switch (s->type) {
-            case SIO_DMAR_DRHD:
-                p[4] = s->flags;
-                p[5] = s->size;
-                sio_st16le(p + 6, s->segment);
-                sio_st64le(p + 8, s->base);
-                break;
-            case SIO_DMAR_RMRR:
-                sio_st16le(p + 6, s->segment);
-                sio_st64le(p + 8, s->base);
-                sio_st64le(p + 16, s->limit);
-                break;
-            case SIO_DMAR_ATSR:
-            case SIO_DMAR_SATC:
-                p[4] = s->flags;
-                sio_st16le(p + 6, s->segment);
-                break;
-            case SIO_DMAR_SIDP:
-                sio_st16le(p + 6, s->segment);
-                break;
-            case SIO_DMAR_RHSA:
-                sio_st64le(p + 8, s->base);
-                sio_st32le(p + 16, s->proximity);
-                break;
-            case SIO_DMAR_ANDD:
-                p[7] = s->acpi_dev;
-                if (s->acpi_name)
-                    memcpy(p + 8, s->acpi_name, strlen(s->acpi_name));
-                break;
-            }
-            if (layout[s->type].scopes_at) {
-                uint8_t *q = p + layout[s->type].scopes_at;
-                for (size_t j = 0; j < s->nscopes; j++) {
-                    const struct sio_dmar_scope *sc = &s->scopes[j];
-                    q[0] = sc->type;
-                    q[1] = (uint8_t)(6 + 2 * sc->npath);
-                    q[2] = sc->flags;
-                    q[4] = sc->enum_id;
-                    q[5] = sc->bus;
-                    for (unsigned h = 0; h < sc->npath; h++) {
-                        q[6 + 2 * h] = sc->path[h].dev;
-                        q[7 + 2 * h] = sc->path[h].fn;
-                    }
-                    q += q[1];
-                }
-            }
-        }
-        sio_st16le(p, s->type);
-        sio_st16le(p + 2, (uint16_t)n);
-        o += n;
-    }
-    acpi_fix_checksum(b, total);
-    *out = b;
-    *len = total;
-    return 0;
+    return acpi_generate(&acpi_dmar_format, d, out, len, err);
 }
+
+const struct acpi_format acpi_dmar_format = {
+    .sig = "DMAR",
+    .title = "DMA Remapping Table",
+    .header_len = SIO_DMAR_HEADER_LEN,
+    .noun = "structure",
+    .type_hex = 0,
+    .type_bytes = 2,
+    .type_name = sio_dmar_type_name,
+    .rec_size = sizeof(struct sio_dmar),
+    .notes = rec_notes,
+    .free = rec_free,
+    .walk_header = walk_header,
+    .walk_sub = walk_struct,
+    .walk_end = lint,
+    .nsub = rec_nsub,
+    .sub = rec_sub,
+    .sub_size = struct_size,
+    .check_sub = check_struct,
+    .put_header = put_header,
+    .put_sub = put_struct,
+    .header_equal = header_equal,
+    .sub_equal = struct_equal,
+};

@@ -7,8 +7,11 @@
 #include <softiommu/err.h>
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(offsetof(struct sio_ivrs, hdr) == 0, "the engine finds a record's header first");
 
 #define IVHD10_LEN 24u /* IVHD type 0x10 header */
 #define IVHD11_LEN 40u /* IVHD types 0x11 and 0x40 header: + EFR and EFR2 images */
@@ -89,14 +92,6 @@ size_t sio_ivhd_entry_size(const struct sio_ivhd_entry *e)
     return 0;
 }
 
-struct walk {
-    const uint8_t *b;
-    struct sio_ivrs *m;
-    struct acpi_em *em;
-    struct acpi_notes nl;
-    struct sio_acpi_error *err;
-};
-
 /* iasl prints an 8-byte ACPI id as a string when its first three bytes are letters, else as an
  * integer (ACPICA UtIsIdInteger). */
 static void em_acpi_id(struct acpi_em *em, uint32_t off, const char *name)
@@ -126,7 +121,7 @@ static void em_setting(struct acpi_em *em, uint32_t off, uint8_t v)
     em_bits(em, off, 2, "LINT1 Pass", (v >> 7) & 1);
 }
 
-static int walk_entries(struct walk *w, uint32_t s_off, uint32_t s_len, unsigned stype,
+static int walk_entries(struct acpi_walk *w, uint32_t s_off, uint32_t s_len, unsigned stype,
                         struct sio_ivrs_sub *sub)
 {
     const uint8_t *b = w->b;
@@ -224,9 +219,10 @@ static int walk_entries(struct walk *w, uint32_t s_off, uint32_t s_len, unsigned
                                 "ACPI HID entry at 0x%" PRIX32
                                 ": UID length %u with UID format 0 (none) (firmware bug)",
                                 o, b[o + 21]);
-            if (rc || acpi_grow((void **)&sub->entries, sub->nentries, sizeof(*sub->entries)))
+            struct sio_ivhd_entry *e;
+            if (rc ||
+                !(e = acpi_push((void **)&sub->entries, &sub->nentries, sizeof(*sub->entries))))
                 return SIO_ENOMEM;
-            struct sio_ivhd_entry *e = &sub->entries[sub->nentries++];
             e->type = t;
             e->devid = sio_ld16le(b + o + 1);
             e->setting = b[o + 3];
@@ -252,19 +248,19 @@ static int walk_entries(struct walk *w, uint32_t s_off, uint32_t s_len, unsigned
     return 0;
 }
 
-static int walk_sub(struct walk *w, uint32_t off, uint8_t type, uint16_t slen)
+static int walk_sub(struct acpi_walk *w, uint32_t off, unsigned type, uint16_t slen)
 {
     const uint8_t *b = w->b, *s = b + off;
     struct acpi_em *em = w->em;
+    struct sio_ivrs *m = w->rec;
     if (!is_ivhd(type) && !is_ivmd(type)) {
-        em_comment(em, off, 1, "**** Unknown IVRS subtable type 0x%X", type);
-        if (!w->m)
-            return 0;
-        if (acpi_note(&w->nl, off, "unknown subtable type 0x%02X (%u bytes) skipped", type, slen) ||
-            acpi_grow((void **)&w->m->sub, w->m->nsub, sizeof(*w->m->sub)))
+        struct sio_ivrs_sub *u;
+        int rc = acpi_walk_unknown(&acpi_ivrs_format, w, off, type, slen);
+        if (rc || !m)
+            return rc;
+        if (!(u = acpi_push((void **)&m->sub, &m->nsub, sizeof(*m->sub))))
             return SIO_ENOMEM;
-        struct sio_ivrs_sub *u = &w->m->sub[w->m->nsub++];
-        u->type = type;
+        u->type = (uint8_t)type;
         u->offset = off;
         u->raw = malloc(slen);
         if (!u->raw)
@@ -316,11 +312,10 @@ static int walk_sub(struct walk *w, uint32_t off, uint8_t type, uint16_t slen)
         em_uint(em, off + 24, 8, 1, 0, "Memory Length", NULL);
     }
     struct sio_ivrs_sub *u = NULL;
-    if (w->m) {
-        if (acpi_grow((void **)&w->m->sub, w->m->nsub, sizeof(*w->m->sub)))
+    if (m) {
+        if (!(u = acpi_push((void **)&m->sub, &m->nsub, sizeof(*m->sub))))
             return SIO_ENOMEM;
-        u = &w->m->sub[w->m->nsub++];
-        u->type = type;
+        u->type = (uint8_t)type;
         u->flags = fl;
         u->devid = sio_ld16le(s + 4);
         u->offset = off;
@@ -356,61 +351,15 @@ static int walk_sub(struct walk *w, uint32_t off, uint8_t type, uint16_t slen)
     return 0;
 }
 
-int acpi_ivrs_walk(const uint8_t *b, size_t len, unsigned flags, struct sio_ivrs *model,
-                   struct acpi_em *em, struct sio_acpi_error *err)
+static void walk_header(struct acpi_walk *w)
 {
-    struct walk w = {b, model, em, {NULL, NULL}, err};
-    if (model) {
-        w.nl.v = &model->notes;
-        w.nl.n = &model->nnotes;
+    struct sio_ivrs *m = w->rec;
+    if (m) {
+        m->ivinfo = sio_ld32le(w->b + 36);
+        m->reserved = sio_ld64le(w->b + 40);
     }
-    uint32_t tlen;
-    int rc = acpi_check_header(b, len, "IVRS", SIO_IVRS_HEADER_LEN, flags, &tlen, &w.nl, err);
-    if (rc)
-        return rc;
-    if (model) {
-        acpi_read_header(b, &model->hdr);
-        model->ivinfo = sio_ld32le(b + 36);
-        model->reserved = sio_ld64le(b + 40);
-    }
-    em_header(em, "I/O Virtualization Reporting Structure");
-    em_uint(em, 36, 4, 0, 1, "Virtualization Info", NULL);
-    em_uint(em, 40, 8, 0, 0, "Reserved", NULL);
-
-    uint32_t off = SIO_IVRS_HEADER_LEN;
-    while (off < tlen) {
-        if (tlen - off < 4) {
-            acpi_seterr(err, off,
-                        "%" PRIu32 " stray byte(s) at 0x%" PRIX32
-                        ": too short for a subtable header (4 bytes)",
-                        tlen - off, off);
-            return SIO_EPARSE;
-        }
-        uint8_t type = b[off];
-        uint16_t slen = sio_ld16le(b + off + 2);
-        if (slen < 4) {
-            acpi_seterr(err, off + 2,
-                        "subtable at 0x%" PRIX32 " (type 0x%02X): length %u is below the "
-                        "4-byte subtable header",
-                        off, type, slen);
-            return SIO_EPARSE;
-        }
-        if (slen > tlen - off) {
-            acpi_seterr(err, off + 2,
-                        "subtable at 0x%" PRIX32 " (type 0x%02X): length %u runs past the end "
-                        "of the table (%" PRIu32 " bytes left)",
-                        off, type, slen, tlen - off);
-            return SIO_EPARSE;
-        }
-        rc = walk_sub(&w, off, type, slen);
-        if (rc) {
-            if (rc == SIO_ENOMEM)
-                acpi_seterr(err, off, "out of memory");
-            return rc;
-        }
-        off += slen;
-    }
-    return 0;
+    em_uint(w->em, 36, 4, 0, 1, "Virtualization Info", NULL);
+    em_uint(w->em, 40, 8, 0, 0, "Reserved", NULL);
 }
 
 /* ---- the record ---- */
@@ -418,23 +367,11 @@ int acpi_ivrs_walk(const uint8_t *b, size_t len, unsigned flags, struct sio_ivrs
 int sio_ivrs_parse(const void *buf, size_t len, unsigned flags, struct sio_ivrs **out,
                    struct sio_acpi_error *err)
 {
-    if (!buf || !out) {
-        acpi_seterr(err, 0, "no table");
-        return SIO_EINVAL;
-    }
-    *out = NULL;
-    struct sio_ivrs *v = calloc(1, sizeof(*v));
-    if (!v) {
-        acpi_seterr(err, 0, "out of memory");
-        return SIO_ENOMEM;
-    }
-    int rc = acpi_ivrs_walk(buf, len, flags, v, NULL, err);
-    if (rc) {
-        sio_ivrs_free(v);
-        return rc;
-    }
-    *out = v;
-    return 0;
+    void *rec = NULL;
+    int rc = acpi_parse(&acpi_ivrs_format, buf, len, flags, out ? &rec : NULL, err);
+    if (out && buf)
+        *out = rec;
+    return rc;
 }
 
 void sio_ivrs_free(struct sio_ivrs *v)
@@ -462,10 +399,9 @@ struct sio_ivrs *sio_ivrs_new(uint32_t ivinfo)
 
 struct sio_ivrs_sub *sio_ivrs_add(struct sio_ivrs *v, uint8_t type)
 {
-    if (!v || acpi_grow((void **)&v->sub, v->nsub, sizeof(*v->sub)))
-        return NULL;
-    struct sio_ivrs_sub *s = &v->sub[v->nsub++];
-    s->type = type;
+    struct sio_ivrs_sub *s = v ? acpi_push((void **)&v->sub, &v->nsub, sizeof(*v->sub)) : NULL;
+    if (s)
+        s->type = type;
     return s;
 }
 
@@ -473,12 +409,51 @@ int sio_ivrs_add_entry(struct sio_ivrs_sub *s, const struct sio_ivhd_entry *e)
 {
     if (!s || !e || !is_ivhd(s->type) || sio_ivhd_entry_size(e) == 0)
         return SIO_EINVAL;
-    if (acpi_grow((void **)&s->entries, s->nentries, sizeof(*s->entries)))
+    struct sio_ivhd_entry *n = acpi_push((void **)&s->entries, &s->nentries, sizeof(*s->entries));
+    if (!n)
         return SIO_ENOMEM;
-    s->entries[s->nentries] = *e;
-    s->entries[s->nentries].offset = 0;
-    s->nentries++;
+    *n = *e;
+    n->offset = 0;
     return 0;
+}
+
+/* ---- what the engine asks of a record ---- */
+
+static const struct sio_ivrs_sub *rec_sub_at(const void *rec, size_t i)
+{
+    const struct sio_ivrs *v = rec;
+    return &v->sub[i];
+}
+
+static struct acpi_notes rec_notes(void *rec)
+{
+    struct sio_ivrs *v = rec;
+    return (struct acpi_notes){&v->notes, &v->nnotes};
+}
+
+static void rec_free(void *rec)
+{
+    sio_ivrs_free(rec);
+}
+
+static size_t rec_nsub(const void *rec)
+{
+    const struct sio_ivrs *v = rec;
+    return v->nsub;
+}
+
+static struct acpi_sub rec_sub(const void *rec, size_t i)
+{
+    const struct sio_ivrs_sub *s = rec_sub_at(rec, i);
+    return (struct acpi_sub){s->type, is_ivhd(s->type) || is_ivmd(s->type), s->raw, s->raw_len};
+}
+
+/* ---- comparison ---- */
+
+static int header_equal(const void *ra, const void *rb)
+{
+    const struct sio_ivrs *a = ra, *b = rb;
+    return a->ivinfo == b->ivinfo && a->reserved == b->reserved;
 }
 
 static int entry_equal(const struct sio_ivhd_entry *a, const struct sio_ivhd_entry *b)
@@ -494,48 +469,55 @@ static int entry_equal(const struct sio_ivhd_entry *a, const struct sio_ivhd_ent
            !memcmp(a->uid, b->uid, a->uid_len);
 }
 
-static int sub_equal(const struct sio_ivrs_sub *a, const struct sio_ivrs_sub *b)
+static int sub_equal(const void *ra, const void *rb, size_t i)
 {
-    if (a->type != b->type)
-        return 0;
-    if (!is_ivhd(a->type) && !is_ivmd(a->type))
-        return a->raw_len == b->raw_len && (!a->raw_len || !memcmp(a->raw, b->raw, a->raw_len));
+    const struct sio_ivrs_sub *a = rec_sub_at(ra, i), *b = rec_sub_at(rb, i);
     if (a->flags != b->flags || a->devid != b->devid || a->cap_offset != b->cap_offset ||
         a->base != b->base || a->segment != b->segment || a->info != b->info ||
         a->attr != b->attr || a->efr != b->efr || a->efr2 != b->efr2 || a->aux != b->aux ||
         a->start != b->start || a->mem_len != b->mem_len || a->nentries != b->nentries)
         return 0;
-    for (size_t i = 0; i < a->nentries; i++)
-        if (!entry_equal(&a->entries[i], &b->entries[i]))
+    for (size_t j = 0; j < a->nentries; j++)
+        if (!entry_equal(&a->entries[j], &b->entries[j]))
             return 0;
     return 1;
 }
 
 int sio_ivrs_equal(const struct sio_ivrs *a, const struct sio_ivrs *b)
 {
-    if (!a || !b)
-        return a == b;
-    if (!acpi_header_equal(&a->hdr, &b->hdr) || a->ivinfo != b->ivinfo ||
-        a->reserved != b->reserved || a->nsub != b->nsub)
-        return 0;
-    for (size_t i = 0; i < a->nsub; i++)
-        if (!sub_equal(&a->sub[i], &b->sub[i]))
-            return 0;
-    return 1;
+    return acpi_equal(&acpi_ivrs_format, a, b);
 }
 
 /* ---- the generator ---- */
 
-static size_t sub_size(const struct sio_ivrs_sub *s)
+static size_t sub_size(const void *rec, size_t i)
 {
+    const struct sio_ivrs_sub *s = rec_sub_at(rec, i);
     if (is_ivmd(s->type))
         return IVMD_LEN;
-    if (!is_ivhd(s->type))
-        return s->raw_len;
     size_t n = ivhd_hdr_len(s->type);
-    for (size_t i = 0; i < s->nentries; i++)
-        n += sio_ivhd_entry_size(&s->entries[i]);
+    for (size_t j = 0; j < s->nentries; j++)
+        n += sio_ivhd_entry_size(&s->entries[j]);
     return n;
+}
+
+static int check_sub(const void *rec, size_t i, uint32_t at, struct sio_acpi_error *err)
+{
+    const struct sio_ivrs_sub *s = rec_sub_at(rec, i);
+    for (size_t j = 0; is_ivhd(s->type) && j < s->nentries; j++)
+        if (sio_ivhd_entry_size(&s->entries[j]) == 0) {
+            acpi_seterr(err, at, "subtable %zu, entry %zu: type 0x%02X has no known length", i, j,
+                        s->entries[j].type);
+            return SIO_EINVAL;
+        }
+    return 0;
+}
+
+static void put_header(const void *rec, uint8_t *b)
+{
+    const struct sio_ivrs *v = rec;
+    sio_st32le(b + 36, v->ivinfo);
+    sio_st64le(b + 40, v->reserved);
 }
 
 static void put_entry(uint8_t *p, const struct sio_ivhd_entry *e)
@@ -567,86 +549,60 @@ static void put_entry(uint8_t *p, const struct sio_ivhd_entry *e)
     }
 }
 
+static void put_sub(const void *rec, size_t i, uint8_t *p)
+{
+    const struct sio_ivrs_sub *s = rec_sub_at(rec, i);
+    p[1] = s->flags;
+    sio_st16le(p + 4, s->devid);
+    if (is_ivhd(s->type)) {
+        sio_st16le(p + 6, s->cap_offset);
+        sio_st64le(p + 8, s->base);
+        sio_st16le(p + 16, s->segment);
+        sio_st16le(p + 18, s->info);
+        sio_st32le(p + 20, s->attr);
+        if (s->type != SIO_IVRS_IVHD_10) {
+            sio_st64le(p + 24, s->efr);
+            sio_st64le(p + 32, s->efr2);
+        }
+        size_t q = ivhd_hdr_len(s->type);
+        for (size_t j = 0; j < s->nentries; j++) {
+            put_entry(p + q, &s->entries[j]);
+            q += sio_ivhd_entry_size(&s->entries[j]);
+        }
+    } else {
+        sio_st16le(p + 6, s->aux);
+        sio_st16le(p + 8, s->segment);
+        sio_st64le(p + 16, s->start);
+        sio_st64le(p + 24, s->mem_len);
+    }
+}
+
 int sio_ivrs_generate(const struct sio_ivrs *v, uint8_t **out, size_t *len,
                       struct sio_acpi_error *err)
 {
-    if (!v || !out || !len) {
-        acpi_seterr(err, 0, "no record");
-        return SIO_EINVAL;
-    }
-    size_t total = SIO_IVRS_HEADER_LEN;
-    for (size_t i = 0; i < v->nsub; i++) {
-        const struct sio_ivrs_sub *s = &v->sub[i];
-        if (!is_ivhd(s->type) && !is_ivmd(s->type) && (s->raw_len < 4 || !s->raw)) {
-            acpi_seterr(err, (uint32_t)total, "subtable %zu: unknown type 0x%02X without raw bytes",
-                        i, s->type);
-            return SIO_EINVAL;
-        }
-        for (size_t j = 0; is_ivhd(s->type) && j < s->nentries; j++)
-            if (sio_ivhd_entry_size(&s->entries[j]) == 0) {
-                acpi_seterr(err, (uint32_t)total,
-                            "subtable %zu, entry %zu: type 0x%02X has no known length", i, j,
-                            s->entries[j].type);
-                return SIO_EINVAL;
-            }
-        size_t n = sub_size(s);
-        if (n > 0xffff) {
-            acpi_seterr(err, (uint32_t)total,
-                        "subtable %zu: %zu bytes do not fit its 16-bit length", i, n);
-            return SIO_EINVAL;
-        }
-        total += n;
-        if (total > UINT32_MAX) {
-            acpi_seterr(err, 4, "table would exceed 4 GB");
-            return SIO_EINVAL;
-        }
-    }
-    uint8_t *b = calloc(1, total);
-    if (!b) {
-        acpi_seterr(err, 0, "out of memory");
-        return SIO_ENOMEM;
-    }
-    acpi_write_header(b, &v->hdr, (uint32_t)total);
-    sio_st32le(b + 36, v->ivinfo);
-    sio_st64le(b + 40, v->reserved);
-    size_t o = SIO_IVRS_HEADER_LEN;
-    for (size_t i = 0; i < v->nsub; i++) {
-        const struct sio_ivrs_sub *s = &v->sub[i];
-        uint8_t *p = b + o;
-        size_t n = sub_size(s);
-        if (!is_ivhd(s->type) && !is_ivmd(s->type)) {
-            memcpy(p, s->raw, n);
-        } else {
-            p[1] = s->flags;
-            sio_st16le(p + 4, s->devid);
-        }
-        if (is_ivhd(s->type)) {
-            sio_st16le(p + 6, s->cap_offset);
-            sio_st64le(p + 8, s->base);
-            sio_st16le(p + 16, s->segment);
-            sio_st16le(p + 18, s->info);
-            sio_st32le(p + 20, s->attr);
-            if (s->type != SIO_IVRS_IVHD_10) {
-                sio_st64le(p + 24, s->efr);
-                sio_st64le(p + 32, s->efr2);
-            }
-            size_t q = ivhd_hdr_len(s->type);
-            for (size_t j = 0; j < s->nentries; j++) {
-                put_entry(p + q, &s->entries[j]);
-                q += sio_ivhd_entry_size(&s->entries[j]);
-            }
-        } else if (is_ivmd(s->type)) {
-            sio_st16le(p + 6, s->aux);
-            sio_st16le(p + 8, s->segment);
-            sio_st64le(p + 16, s->start);
-            sio_st64le(p + 24, s->mem_len);
-        }
-        p[0] = s->type;
-        sio_st16le(p + 2, (uint16_t)n);
-        o += n;
-    }
-    acpi_fix_checksum(b, total);
-    *out = b;
-    *len = total;
-    return 0;
+    return acpi_generate(&acpi_ivrs_format, v, out, len, err);
 }
+
+const struct acpi_format acpi_ivrs_format = {
+    .sig = "IVRS",
+    .title = "I/O Virtualization Reporting Structure",
+    .header_len = SIO_IVRS_HEADER_LEN,
+    .noun = "subtable",
+    .type_hex = 1,
+    .type_bytes = 1,
+    .type_name = NULL,
+    .rec_size = sizeof(struct sio_ivrs),
+    .notes = rec_notes,
+    .free = rec_free,
+    .walk_header = walk_header,
+    .walk_sub = walk_sub,
+    .walk_end = NULL,
+    .nsub = rec_nsub,
+    .sub = rec_sub,
+    .sub_size = sub_size,
+    .check_sub = check_sub,
+    .put_header = put_header,
+    .put_sub = put_sub,
+    .header_equal = header_equal,
+    .sub_equal = sub_equal,
+};
