@@ -30,6 +30,16 @@ static int dma(struct plat *p, uint16_t rid, uint64_t addr, void *buf, size_t le
     return sio_pci_fn_dma(f, addr, buf, len, access);
 }
 
+/* Host memory at pa holds the string want, its NUL included. */
+static void expect_host_str(struct plat *p, uint64_t pa, const char *want)
+{
+    char got[16];
+    size_t n = strlen(want) + 1;
+    assert_true(n <= sizeof(got));
+    assert_int_equal(sio_mem_read(&p->mem, pa, got, n), 0);
+    assert_string_equal(got, want);
+}
+
 static void test_assign_and_ownership(void **state)
 {
     struct plat *p = *state;
@@ -42,8 +52,7 @@ static void test_assign_and_ownership(void **state)
     /* Guest-physical addresses work unchanged: GPA 0x1000 of A is host 0x1000. */
     assert_int_equal(dma(p, RID_NIC1, 0x1000, "to A", 5, SIO_WRITE), 0);
     char got[5];
-    assert_int_equal(sio_mem_read(&p->mem, plat_vm_hpa(0) + 0x1000, got, 5), 0);
-    assert_string_equal(got, "to A");
+    expect_host_str(p, plat_vm_hpa(0) + 0x1000, "to A");
     /* The guest reads the same bytes through its EPT. */
     memset(got, 0, sizeof(got));
     assert_int_equal(sio_vm_read(a, 0x1000, got, 5), 0);
@@ -100,9 +109,7 @@ static void test_group_behind_bridge(void **state)
     /* Both reach B's memory (through the alias 04:00.0), nobody else's. */
     plat_bus_master(p, RID_ROGUE2);
     assert_int_equal(sio_rogue_dma(p->rogue2, 0x2000, "bridged", 8, SIO_WRITE), 0);
-    char got[8];
-    assert_int_equal(sio_mem_read(&p->mem, plat_vm_hpa(1) + 0x2000, got, 8), 0);
-    assert_string_equal(got, "bridged");
+    expect_host_str(p, plat_vm_hpa(1) + 0x2000, "bridged");
     assert_int_equal(sio_rogue_dma(p->rogue2, plat_vm_hpa(2) + 0x2000, "x", 1, SIO_WRITE), 0x5);
     /* Giving one back gives the group back. */
     assert_int_equal(sio_hv_deassign(b, RID_ROGUE2), 0);
@@ -130,11 +137,8 @@ static void test_vfs_in_different_vms(void **state)
     /* The same bus address lands in each VF's own VM. */
     assert_int_equal(dma(p, RID_VF0, 0x3000, "vf0", 4, SIO_WRITE), 0);
     assert_int_equal(dma(p, RID_VF1, 0x3000, "vf1", 4, SIO_WRITE), 0);
-    char got[4];
-    assert_int_equal(sio_mem_read(&p->mem, plat_vm_hpa(0) + 0x3000, got, 4), 0);
-    assert_string_equal(got, "vf0");
-    assert_int_equal(sio_mem_read(&p->mem, plat_vm_hpa(1) + 0x3000, got, 4), 0);
-    assert_string_equal(got, "vf1");
+    expect_host_str(p, plat_vm_hpa(0) + 0x3000, "vf0");
+    expect_host_str(p, plat_vm_hpa(1) + 0x3000, "vf1");
     /* Neither reaches the other VM's host memory; the unassigned PF reaches nothing. */
     assert_int_equal(dma(p, RID_VF0, plat_vm_hpa(1) + 0x3000, "x", 1, SIO_WRITE), 0x5);
     assert_int_equal(dma(p, RID_VF1, plat_vm_hpa(2) + 0x3000, "x", 1, SIO_WRITE), 0x5);
@@ -185,11 +189,8 @@ static void test_deassign_leaves_nothing(void **state)
     assert_int_equal(sio_hv_assign(b, RID_NIC1), 0);
     plat_bus_master(p, RID_NIC1);
     assert_int_equal(dma(p, RID_NIC1, 0x4000, "to B", 5, SIO_WRITE), 0);
-    char got[5];
-    assert_int_equal(sio_mem_read(&p->mem, plat_vm_hpa(1) + 0x4000, got, 5), 0);
-    assert_string_equal(got, "to B");
-    assert_int_equal(sio_mem_read(&p->mem, plat_vm_hpa(0) + 0x4000, got, 5), 0);
-    assert_string_equal(got, "warm");
+    expect_host_str(p, plat_vm_hpa(1) + 0x4000, "to B");
+    expect_host_str(p, plat_vm_hpa(0) + 0x4000, "warm");
     struct sio_vm_stats st;
     sio_vm_get_stats(a, &st);
     assert_int_equal(st.assigns, 2);
@@ -204,9 +205,7 @@ static void test_host_passthrough(void **state)
     plat_bus_master(p, RID_STORAGE);
     uint64_t host_pa = 5 * P_GiB + 0x7000;
     assert_int_equal(dma(p, RID_STORAGE, host_pa, "host", 5, SIO_WRITE), 0);
-    char got[5];
-    assert_int_equal(sio_mem_read(&p->mem, host_pa, got, 5), 0);
-    assert_string_equal(got, "host");
+    expect_host_str(p, host_pa, "host");
     struct sio_xlate x;
     assert_int_equal(sio_vtd_translate(p->u, RID_STORAGE, host_pa, SIO_READ, &x), 0);
     assert_int_equal(x.pa, host_pa);
@@ -237,9 +236,7 @@ static void test_ram_ownership(void **state)
     assert_int_equal(dma(p, RID_NIC2, 0x40000000, "x", 1, SIO_WRITE), 0x5);
     assert_int_equal(sio_vm_add_ram(b, 0x40000000, 4 * P_GiB, 0x200000), 0);
     assert_int_equal(dma(p, RID_NIC2, 0x40000000, "more", 5, SIO_WRITE), 0);
-    char got[5];
-    assert_int_equal(sio_mem_read(&p->mem, 4 * P_GiB, got, 5), 0);
-    assert_string_equal(got, "more");
+    expect_host_str(p, 4 * P_GiB, "more");
 }
 
 static void test_group_grows_while_assigned(void **state)
@@ -291,9 +288,7 @@ static void test_large_group(void **state)
     assert_non_null(strstr(sio_hv_last_error(p->hv), "0000:07:1f.7 is assigned to VM 'A'"));
     plat_bus_master(p, sio_sid(7, 31, 7));
     assert_int_equal(dma(p, sio_sid(7, 31, 7), 0x9000, "far", 4, SIO_WRITE), 0);
-    char got[4];
-    assert_int_equal(sio_mem_read(&p->mem, plat_vm_hpa(0) + 0x9000, got, 4), 0);
-    assert_string_equal(got, "far");
+    expect_host_str(p, plat_vm_hpa(0) + 0x9000, "far");
     assert_int_equal(sio_hv_deassign(p->vm[0], sio_sid(7, 0, 0)), 0);
     assert_int_equal(sio_vm_devices(p->vm[0], NULL, 0), 0);
     assert_int_equal(sio_hv_assign(p->vm[1], sio_sid(7, 31, 7)), 0);

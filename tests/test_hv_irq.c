@@ -32,14 +32,21 @@ static void program_msi(struct plat *p, uint16_t rid, unsigned dest, unsigned ve
     sio_pci_cfg_write(p->t, rid, 0x80 + SIO_PCI_MSI_FLAGS, 1, 2);
 }
 
+/* NIC1 assigned to vm, bus mastering, its MSI programmed to (dest, vector): its function. */
+static struct sio_pci_fn *nic1_assigned(struct plat *p, struct sio_vm *vm, unsigned dest,
+                                        unsigned vector)
+{
+    assert_int_equal(sio_hv_assign(vm, RID_NIC1), 0);
+    plat_bus_master(p, RID_NIC1);
+    program_msi(p, RID_NIC1, dest, vector);
+    return sio_pci_fn_by_rid(p->t, RID_NIC1);
+}
+
 static void test_msi_reaches_owner_vcpu(void **state)
 {
     struct plat *p = *state;
     struct sio_vm *a = p->vm[0];
-    assert_int_equal(sio_hv_assign(a, RID_NIC1), 0);
-    plat_bus_master(p, RID_NIC1);
-    program_msi(p, RID_NIC1, 2, 0x45);
-    struct sio_pci_fn *f = sio_pci_fn_by_rid(p->t, RID_NIC1);
+    struct sio_pci_fn *f = nic1_assigned(p, a, 2, 0x45);
     assert_int_equal(sio_pci_fn_msi(f), 0);
     assert_int_equal(sio_pci_fn_msi(f), 0);
     struct sio_vm_stats st;
@@ -65,10 +72,7 @@ static void test_deassigned_device_cannot_interrupt(void **state)
 {
     struct plat *p = *state;
     struct sio_vm *a = p->vm[0];
-    assert_int_equal(sio_hv_assign(a, RID_NIC1), 0);
-    plat_bus_master(p, RID_NIC1);
-    program_msi(p, RID_NIC1, 0, 0x50);
-    struct sio_pci_fn *f = sio_pci_fn_by_rid(p->t, RID_NIC1);
+    struct sio_pci_fn *f = nic1_assigned(p, a, 0, 0x50);
     assert_int_equal(sio_pci_fn_msi(f), 0);
     assert_int_equal(sio_hv_deassign(a, RID_NIC1), 0);
     /* Deassign turned MSI off: the device has nothing to send. */
