@@ -30,64 +30,53 @@ static struct sio_pci_fn_desc br(int type, unsigned sec, int acs)
 
 #define R(b, d, f) sio_sid(b, d, f)
 
-/* The platform of the test (see each line). */
+/* The platform of the test (see each line), added in this order. */
 static struct sio_pci_topo *platform(void)
 {
+    struct sio_pci_fn_desc pf_no_acs = sio_nic_desc(4);
+    pf_no_acs.acs = 0;
+    const struct {
+        unsigned bus, dev, fn;
+        struct sio_pci_fn_desc d;
+    } fns[] = {
+        {0, 0, 0, ep(SIO_PCIE_RCIEP, 0x060000, 0)}, /* 00:00.0 host bridge */
+        {0, 2, 0, ep(SIO_PCIE_RCIEP, 0x030000, 0)}, /* 00:02.0 integrated graphics */
+        /* 00:1c.0 root port with ACS -> 01:00.0 NIC; 00:1c.1 root port without ACS -> a
+         * two-function device 02:00.0/.1 without ACS. */
+        {0, 0x1c, 0, br(SIO_PCIE_ROOT_PORT, 1, 1)},
+        {1, 0, 0, sio_nic_desc(0)},
+        {0, 0x1c, 1, br(SIO_PCIE_ROOT_PORT, 2, 0)},
+        {2, 0, 0, ep(SIO_PCIE_ENDPOINT, 0x010600, 0)},
+        {2, 0, 1, ep(SIO_PCIE_ENDPOINT, 0x010600, 0)},
+        /* 00:1d.0 root port (ACS) -> 03:00.0 PCIe-to-PCI bridge -> 04:01.0, 04:02.0. */
+        {0, 0x1d, 0, br(SIO_PCIE_ROOT_PORT, 3, 1)},
+        {3, 0, 0, br(SIO_PCIE_PCI_BRIDGE, 4, 0)},
+        {4, 1, 0, ep(SIO_PCIE_NONE, 0x040100, 0)},
+        {4, 2, 0, ep(SIO_PCIE_NONE, 0x040100, 0)},
+        /* 00:1e.0 root port (ACS) -> a two-function device with ACS on each function. */
+        {0, 0x1e, 0, br(SIO_PCIE_ROOT_PORT, 5, 1)},
+        {5, 0, 0, ep(SIO_PCIE_ENDPOINT, 0x020000, 1)},
+        {5, 0, 1, ep(SIO_PCIE_ENDPOINT, 0x020000, 1)},
+        /* 00:1f.0 root port (ACS) -> SR-IOV PF with ACS; 00:1b.0 -> SR-IOV PF without ACS. */
+        {0, 0x1f, 0, br(SIO_PCIE_ROOT_PORT, 6, 1)},
+        {6, 0, 0, sio_nic_desc(4)},
+        {0, 0x1b, 0, br(SIO_PCIE_ROOT_PORT, 7, 1)},
+        {7, 0, 0, pf_no_acs},
+        /* 00:01.0 root port (ACS) -> switch: upstream 08:00.0 -> downstream 09:00.0 (ACS) ->
+         * 0a:00.0; downstream 09:01.0 (no ACS) -> 0b:00.0. */
+        {0, 1, 0, br(SIO_PCIE_ROOT_PORT, 8, 1)},
+        {8, 0, 0, br(SIO_PCIE_UPSTREAM, 9, 0)},
+        {9, 0, 0, br(SIO_PCIE_DOWNSTREAM, 10, 1)},
+        {10, 0, 0, ep(SIO_PCIE_ENDPOINT, 0x020000, 0)},
+        {9, 1, 0, br(SIO_PCIE_DOWNSTREAM, 11, 0)},
+        {11, 0, 0, ep(SIO_PCIE_ENDPOINT, 0x020000, 0)},
+    };
     struct sio_pci_topo *t = sio_pci_topo_create(0);
-    struct sio_pci_fn_desc d;
-    d = ep(SIO_PCIE_RCIEP, 0x060000, 0); /* 00:00.0 host bridge */
-    assert_int_equal(sio_pci_add(t, 0, 0, 0, &d, NULL), 0);
-    d = ep(SIO_PCIE_RCIEP, 0x030000, 0); /* 00:02.0 integrated graphics */
-    assert_int_equal(sio_pci_add(t, 0, 2, 0, &d, NULL), 0);
-    /* 00:1c.0 root port with ACS -> 01:00.0 NIC; 00:1c.1 root port without ACS -> a
-     * two-function device 02:00.0/.1 without ACS. */
-    d = br(SIO_PCIE_ROOT_PORT, 1, 1);
-    assert_int_equal(sio_pci_add(t, 0, 0x1c, 0, &d, NULL), 0);
-    d = sio_nic_desc(0);
-    assert_int_equal(sio_pci_add(t, 1, 0, 0, &d, NULL), 0);
-    d = br(SIO_PCIE_ROOT_PORT, 2, 0);
-    assert_int_equal(sio_pci_add(t, 0, 0x1c, 1, &d, NULL), 0);
-    d = ep(SIO_PCIE_ENDPOINT, 0x010600, 0);
-    assert_int_equal(sio_pci_add(t, 2, 0, 0, &d, NULL), 0);
-    assert_int_equal(sio_pci_add(t, 2, 0, 1, &d, NULL), 0);
-    /* 00:1d.0 root port (ACS) -> 03:00.0 PCIe-to-PCI bridge -> 04:01.0, 04:02.0. */
-    d = br(SIO_PCIE_ROOT_PORT, 3, 1);
-    assert_int_equal(sio_pci_add(t, 0, 0x1d, 0, &d, NULL), 0);
-    d = br(SIO_PCIE_PCI_BRIDGE, 4, 0);
-    assert_int_equal(sio_pci_add(t, 3, 0, 0, &d, NULL), 0);
-    d = ep(SIO_PCIE_NONE, 0x040100, 0);
-    assert_int_equal(sio_pci_add(t, 4, 1, 0, &d, NULL), 0);
-    assert_int_equal(sio_pci_add(t, 4, 2, 0, &d, NULL), 0);
-    /* 00:1e.0 root port (ACS) -> a two-function device with ACS on each function. */
-    d = br(SIO_PCIE_ROOT_PORT, 5, 1);
-    assert_int_equal(sio_pci_add(t, 0, 0x1e, 0, &d, NULL), 0);
-    d = ep(SIO_PCIE_ENDPOINT, 0x020000, 1);
-    assert_int_equal(sio_pci_add(t, 5, 0, 0, &d, NULL), 0);
-    assert_int_equal(sio_pci_add(t, 5, 0, 1, &d, NULL), 0);
-    /* 00:1f.0 root port (ACS) -> SR-IOV PF with ACS; 00:1b.0 -> SR-IOV PF without ACS. */
-    d = br(SIO_PCIE_ROOT_PORT, 6, 1);
-    assert_int_equal(sio_pci_add(t, 0, 0x1f, 0, &d, NULL), 0);
-    d = sio_nic_desc(4);
-    assert_int_equal(sio_pci_add(t, 6, 0, 0, &d, NULL), 0);
-    d = br(SIO_PCIE_ROOT_PORT, 7, 1);
-    assert_int_equal(sio_pci_add(t, 0, 0x1b, 0, &d, NULL), 0);
-    d = sio_nic_desc(4);
-    d.acs = 0;
-    assert_int_equal(sio_pci_add(t, 7, 0, 0, &d, NULL), 0);
-    /* 00:01.0 root port (ACS) -> switch: upstream 08:00.0 -> downstream 09:00.0 (ACS) ->
-     * 0a:00.0; downstream 09:01.0 (no ACS) -> 0b:00.0. */
-    d = br(SIO_PCIE_ROOT_PORT, 8, 1);
-    assert_int_equal(sio_pci_add(t, 0, 1, 0, &d, NULL), 0);
-    d = br(SIO_PCIE_UPSTREAM, 9, 0);
-    assert_int_equal(sio_pci_add(t, 8, 0, 0, &d, NULL), 0);
-    d = br(SIO_PCIE_DOWNSTREAM, 10, 1);
-    assert_int_equal(sio_pci_add(t, 9, 0, 0, &d, NULL), 0);
-    d = ep(SIO_PCIE_ENDPOINT, 0x020000, 0);
-    assert_int_equal(sio_pci_add(t, 10, 0, 0, &d, NULL), 0);
-    d = br(SIO_PCIE_DOWNSTREAM, 11, 0);
-    assert_int_equal(sio_pci_add(t, 9, 1, 0, &d, NULL), 0);
-    d = ep(SIO_PCIE_ENDPOINT, 0x020000, 0);
-    assert_int_equal(sio_pci_add(t, 11, 0, 0, &d, NULL), 0);
+    for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+        int rc = sio_pci_add(t, fns[i].bus, fns[i].dev, fns[i].fn, &fns[i].d, NULL);
+        if (rc != 0)
+            fail_msg("adding %02x:%02x.%x: %d", fns[i].bus, fns[i].dev, fns[i].fn, rc);
+    }
     /* Two VFs on each PF, through the capability as a PF driver does it. */
     assert_int_equal(sio_pci_sriov_enable(sio_pci_topo_cfg_ops(), t, R(6, 0, 0), 2), 0);
     assert_int_equal(sio_pci_sriov_enable(sio_pci_topo_cfg_ops(), t, R(7, 0, 0), 2), 0);
