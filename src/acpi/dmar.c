@@ -50,6 +50,35 @@ static const struct {
     [SIO_DMAR_SIDP] = {8, 8},
 };
 
+/* The fields of each fixed part after type and length, as iasl shows them (VT-d 8). bits: a
+ * line decoding the field's low bits (mask) below it. ANDD's device name follows its fields. */
+static const struct field {
+    uint8_t off, width;
+    const char *name;
+    const char *bits;
+    uint8_t mask;
+} fixed_fields[][4] = {
+    [SIO_DMAR_DRHD] = {{4, 1, "Flags", NULL, 0},
+                       {5, 1, "Size (decoded below)", "Size (pages, log2)", 0xf},
+                       {6, 2, "PCI Segment Number", NULL, 0},
+                       {8, 8, "Register Base Address", NULL, 0}},
+    [SIO_DMAR_RMRR] = {{4, 2, "Reserved", NULL, 0},
+                       {6, 2, "PCI Segment Number", NULL, 0},
+                       {8, 8, "Base Address", NULL, 0},
+                       {16, 8, "End Address (limit)", NULL, 0}},
+    [SIO_DMAR_ATSR] = {{4, 1, "Flags", NULL, 0},
+                       {5, 1, "Reserved", NULL, 0},
+                       {6, 2, "PCI Segment Number", NULL, 0}},
+    [SIO_DMAR_RHSA] = {{4, 4, "Reserved", NULL, 0},
+                       {8, 8, "Base Address", NULL, 0},
+                       {16, 4, "Proximity Domain", NULL, 0}},
+    [SIO_DMAR_ANDD] = {{4, 3, "Reserved", NULL, 0}, {7, 1, "Device Number", NULL, 0}},
+    [SIO_DMAR_SATC] = {{4, 1, "Flags", NULL, 0},
+                       {5, 1, "Reserved", NULL, 0},
+                       {6, 2, "PCI Segment Number", NULL, 0}},
+    [SIO_DMAR_SIDP] = {{4, 2, "Reserved", NULL, 0}, {6, 2, "PCI Segment Number", NULL, 0}},
+};
+
 static int walk_scopes(struct acpi_walk *w, uint32_t s_off, uint32_t s_len, unsigned type,
                        struct sio_dmar_struct *st)
 {
@@ -161,41 +190,14 @@ static int walk_struct(struct acpi_walk *w, uint32_t off, unsigned type, uint16_
         name_len = (uint32_t)(nul - (s + 8)) + 1;
     }
 
-    switch (type) {
-    case SIO_DMAR_DRHD:
-        em_uint(em, off + 4, 1, 1, 0, "Flags", NULL);
-        em_uint(em, off + 5, 1, 1, 0, "Size (decoded below)", NULL);
-        em_bits(em, off + 5, 1, "Size (pages, log2)", s[5] & 0xf);
-        em_uint(em, off + 6, 2, 1, 0, "PCI Segment Number", NULL);
-        em_uint(em, off + 8, 8, 1, 0, "Register Base Address", NULL);
-        break;
-    case SIO_DMAR_RMRR:
-        em_uint(em, off + 4, 2, 1, 0, "Reserved", NULL);
-        em_uint(em, off + 6, 2, 1, 0, "PCI Segment Number", NULL);
-        em_uint(em, off + 8, 8, 1, 0, "Base Address", NULL);
-        em_uint(em, off + 16, 8, 1, 0, "End Address (limit)", NULL);
-        break;
-    case SIO_DMAR_ATSR:
-    case SIO_DMAR_SATC:
-        em_uint(em, off + 4, 1, 1, 0, "Flags", NULL);
-        em_uint(em, off + 5, 1, 1, 0, "Reserved", NULL);
-        em_uint(em, off + 6, 2, 1, 0, "PCI Segment Number", NULL);
-        break;
-    case SIO_DMAR_RHSA:
-        em_uint(em, off + 4, 4, 1, 0, "Reserved", NULL);
-        em_uint(em, off + 8, 8, 1, 0, "Base Address", NULL);
-        em_uint(em, off + 16, 4, 1, 0, "Proximity Domain", NULL);
-        break;
-    case SIO_DMAR_ANDD:
-        em_uint(em, off + 4, 3, 1, 0, "Reserved", NULL);
-        em_uint(em, off + 7, 1, 1, 0, "Device Number", NULL);
-        em_name(em, off + 8, name_len, 1, 0, "Device Name", NULL);
-        break;
-    case SIO_DMAR_SIDP:
-        em_uint(em, off + 4, 2, 1, 0, "Reserved", NULL);
-        em_uint(em, off + 6, 2, 1, 0, "PCI Segment Number", NULL);
-        break;
+    const struct field *fl = fixed_fields[type];
+    for (const struct field *f = fl; f < fl + 4 && f->name; f++) {
+        em_uint(em, off + f->off, f->width, 1, 0, f->name, NULL);
+        if (f->bits)
+            em_bits(em, off + f->off, 1, f->bits, s[f->off] & f->mask);
     }
+    if (type == SIO_DMAR_ANDD)
+        em_name(em, off + 8, name_len, 1, 0, "Device Name", NULL);
 
     struct sio_dmar_struct *st = NULL;
     if (m) {
