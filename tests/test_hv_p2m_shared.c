@@ -98,6 +98,16 @@ static void bus_master(struct rig *r, uint16_t rid)
     sio_pci_cfg_write(r->t, rid, SIO_PCI_COMMAND, SIO_PCI_CMD_MASTER, 2);
 }
 
+/* VM "A" (one vCPU, P2M flags) with GPA [0, ram) backed by host [1 GiB, 1 GiB + ram). */
+static struct sio_vm *vm_a(struct rig *r, unsigned flags, uint64_t ram)
+{
+    struct sio_vm_config ca = {"A", 1, flags};
+    struct sio_vm *a = sio_vm_create(r->hv, &ca);
+    assert_non_null(a);
+    assert_int_equal(sio_vm_add_ram(a, 0, 1 * GiB, ram), 0);
+    return a;
+}
+
 static int dev_rw(struct sio_rogue *d, uint64_t addr, uint32_t *v, unsigned access)
 {
     return sio_rogue_dma(d, addr, v, sizeof(*v), access);
@@ -273,9 +283,7 @@ static void test_hv_remove_ram_faults(void **state)
     (void)state;
     for (int shared = 1; shared >= 0; shared--) {
         struct rig *r = rig_new(48, 0);
-        struct sio_vm_config ca = {"A", 1, shared ? SIO_P2M_VTD_SHARED : 0};
-        struct sio_vm *a = sio_vm_create(r->hv, &ca);
-        assert_int_equal(sio_vm_add_ram(a, 0, 1 * GiB, 1 * GiB), 0);
+        struct sio_vm *a = vm_a(r, shared ? SIO_P2M_VTD_SHARED : 0, 1 * GiB);
         assert_int_equal(sio_hv_assign(a, RID_A), 0);
         bus_master(r, RID_A);
         uint32_t v = 7;
@@ -311,9 +319,7 @@ static void test_hv_deassign_shared(void **state)
 {
     (void)state;
     struct rig *r = rig_new(48, 0);
-    struct sio_vm_config ca = {"A", 1, SIO_P2M_VTD_SHARED};
-    struct sio_vm *a = sio_vm_create(r->hv, &ca);
-    assert_int_equal(sio_vm_add_ram(a, 0, 1 * GiB, 64 * MiB), 0);
+    struct sio_vm *a = vm_a(r, SIO_P2M_VTD_SHARED, 64 * MiB);
     struct sio_p2m_stats ps0, ps1;
     sio_p2m_get_stats(sio_vm_p2m(a), &ps0);
     assert_int_equal(sio_hv_assign(a, RID_A), 0);
@@ -341,9 +347,7 @@ static void test_hv_shared_leaf_sizes(void **state)
 {
     (void)state;
     struct rig *r = rig_new(48, SIO_VTD_F_DEFAULT & ~SIO_VTD_F_SP1G);
-    struct sio_vm_config ca = {"A", 1, SIO_P2M_VTD_SHARED};
-    struct sio_vm *a = sio_vm_create(r->hv, &ca);
-    assert_int_equal(sio_vm_add_ram(a, 0, 1 * GiB, 1 * GiB), 0);
+    struct sio_vm *a = vm_a(r, SIO_P2M_VTD_SHARED, 1 * GiB);
     struct sio_p2m_stats ps;
     sio_p2m_get_stats(sio_vm_p2m(a), &ps);
     assert_int_equal(ps.leaves_1g, 0);
@@ -365,9 +369,7 @@ static void test_hv_shared_fallback(void **state)
 {
     (void)state;
     struct rig *r = rig_new(39, 0);
-    struct sio_vm_config ca = {"A", 1, SIO_P2M_VTD_SHARED};
-    struct sio_vm *a = sio_vm_create(r->hv, &ca);
-    assert_int_equal(sio_vm_add_ram(a, 0, 1 * GiB, 16 * MiB), 0);
+    struct sio_vm *a = vm_a(r, SIO_P2M_VTD_SHARED, 16 * MiB);
     uint64_t p0 = drv_pages(r);
     assert_int_equal(sio_hv_assign(a, RID_A), 0);
     assert_false(sio_vm_p2m_shared(a));
