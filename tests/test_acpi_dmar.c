@@ -1,7 +1,7 @@
 /* DMAR (VT-d 8): parsing a real table into the record (values read off its hex dump by hand),
  * generation and round trips, truncated and corrupted tables (errors naming the offset, never a
  * crash), unknown structure types skipped and reported, firmware-bug notes. */
-#include "test_util.h"
+#include "test_acpi.h"
 
 #include <softiommu/acpi.h>
 #include <softiommu/bits.h>
@@ -12,65 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ACPI_DIR SIO_SHARED_DIR "/data/acpi"
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static uint8_t *load(const char *name, size_t *len)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s.dat", ACPI_DIR, name);
-    uint8_t *b = read_file(path, len);
-    if (!b)
-        fail_msg("cannot read %s", path);
-    return b;
-}
-
-static uint8_t sum(const uint8_t *b, size_t n)
-{
-    uint8_t s = 0;
-    for (size_t i = 0; i < n; i++)
-        s = (uint8_t)(s + b[i]);
-    return s;
-}
-
-/* Make the table's checksum right again after an edit. */
-static void fix(uint8_t *b, size_t n)
-{
-    b[9] = 0;
-    b[9] = (uint8_t)(0x100 - sum(b, n));
-}
-
-static int has_note(const struct sio_dmar *d, const char *needle)
-{
-    for (size_t i = 0; i < d->nnotes; i++)
-        if (strstr(d->notes[i].msg, needle))
-            return 1;
-    return 0;
-}
-
 /* The MacBook Pro 14,3 table, decoded by hand from its bytes (see its .dsl raw dump). */
 static void test_parse_apple(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *b = load("dmar_apple_macbookpro14_3_andd", &len);
+    uint8_t *b = test_acpi_load("dmar_apple_macbookpro14_3_andd", &len);
     struct sio_dmar *d;
     struct sio_acpi_error err;
     assert_int_equal(sio_dmar_parse(b, len, 0, &d, &err), 0);
@@ -138,7 +85,7 @@ static void test_parse_multihop(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *b = load("dmar_hp_proliant_dl380e_gen8", &len);
+    uint8_t *b = test_acpi_load("dmar_hp_proliant_dl380e_gen8", &len);
     struct sio_dmar *d;
     assert_int_equal(sio_dmar_parse(b, len, 0, &d, NULL), 0);
     const struct sio_dmar_scope *sc = NULL;
@@ -212,7 +159,7 @@ static void test_generate_layout(void **state)
      * + ANDD 8+15 + SATC 8+8 + SIDP 8+8 */
     assert_int_equal(len, 285);
     assert_int_equal(sio_ld32le(b + 4), 285);
-    assert_int_equal(sum(b, len), 0);
+    assert_int_equal(test_acpi_sum(b, len), 0);
     assert_memory_equal(b, "DMAR", 4);
     assert_int_equal(b[36], 45); /* HAW - 1 */
     assert_int_equal(b[37], 3);
@@ -318,7 +265,7 @@ static void test_roundtrip_real_tables(void **state)
         char base[256];
         snprintf(base, sizeof(base), "%.*s", (int)(l - 4), e->d_name);
         size_t len, glen;
-        uint8_t *b = load(base, &len), *g;
+        uint8_t *b = test_acpi_load(base, &len), *g;
         struct sio_dmar *d, *d2;
         assert_int_equal(sio_dmar_parse(b, len, 0, &d, NULL), 0);
         assert_int_equal(sio_dmar_generate(d, &g, &glen, NULL), 0);
@@ -347,7 +294,7 @@ static void test_truncated(void **state)
         "dmar_samsung_960qha_lnl_satc", "dmar_dell_poweredge_r820_4socket_snbep"};
     for (size_t t = 0; t < sizeof(names) / sizeof(names[0]); t++) {
         size_t len;
-        uint8_t *b = load(names[t], &len);
+        uint8_t *b = test_acpi_load(names[t], &len);
         struct sio_dmar *full;
         assert_int_equal(sio_dmar_parse(b, len, 0, &full, NULL), 0);
         for (size_t cut = 0; cut < len; cut++) {
@@ -361,7 +308,7 @@ static void test_truncated(void **state)
             assert_true(err.msg[0] != 0);
             if (cut >= SIO_DMAR_HEADER_LEN) {
                 sio_st32le(c + 4, (uint32_t)cut);
-                fix(c, cut);
+                test_acpi_fix(c, cut);
                 int boundary = cut == SIO_DMAR_HEADER_LEN;
                 for (size_t i = 0; i < full->nst; i++)
                     boundary |= full->st[i].offset == cut;
@@ -404,7 +351,7 @@ static void test_corrupted(void **state)
         char base[256];
         snprintf(base, sizeof(base), "%.*s", (int)(l - 4), e->d_name);
         size_t len;
-        uint8_t *b = load(base, &len);
+        uint8_t *b = test_acpi_load(base, &len);
         for (size_t i = 0; i < len; i++) {
             static const uint8_t vals[] = {0x00, 0xFF, 0x01};
             for (size_t k = 0; k < 3; k++) {
@@ -412,7 +359,7 @@ static void test_corrupted(void **state)
                 memcpy(c, b, len);
                 c[i] = (uint8_t)(k == 2 ? c[i] ^ 0x80 : vals[k]);
                 if (i != 9)
-                    fix(c, len);
+                    test_acpi_fix(c, len);
                 struct sio_dmar *d = NULL;
                 struct sio_acpi_error err = {0, ""};
                 int rc = sio_dmar_parse(c, len, 0, &d, &err);
@@ -456,7 +403,7 @@ static void expect_error(const uint8_t *orig, size_t len, size_t at, const uint8
     memcpy(c, orig, len);
     memcpy(c + at, bytes, n);
     if (at != 9)
-        fix(c, len);
+        test_acpi_fix(c, len);
     struct sio_dmar *d = NULL;
     struct sio_acpi_error err = {0, ""};
     int rc = sio_dmar_parse(c, len, 0, &d, &err);
@@ -471,7 +418,7 @@ static void test_errors_name_offset(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *b = load("dmar_apple_macbookpro14_3_andd", &len);
+    uint8_t *b = test_acpi_load("dmar_apple_macbookpro14_3_andd", &len);
     expect_error(b, len, 0x32, (const uint8_t[]){0, 0}, 2, SIO_EPARSE, 0x32,
                  "length 0 is below the 4-byte structure header");
     expect_error(b, len, 0x32, (const uint8_t[]){12, 0}, 2, SIO_EPARSE, 0x32,
@@ -500,17 +447,17 @@ static void test_errors_name_offset(void **state)
     c[9] ^= 0x10;
     struct sio_dmar *d;
     assert_int_equal(sio_dmar_parse(c, len, SIO_ACPI_IGNORE_CHECKSUM, &d, NULL), 0);
-    assert_true(has_note(d, "checksum 0x11 is wrong (should be 0x01)"));
+    assert_true(test_acpi_has_note(d, "checksum 0x11 is wrong (should be 0x01)"));
     sio_dmar_free(d);
     /* Bytes beyond the table's length are not part of it: noted. */
     c[9] ^= 0x10;
     memset(c + len, 0xEE, 5);
     assert_int_equal(sio_dmar_parse(c, len + 5, 0, &d, NULL), 0);
-    assert_true(has_note(d, "5 bytes after the table's end ignored"));
+    assert_true(test_acpi_has_note(d, "5 bytes after the table's end ignored"));
     sio_dmar_free(d);
     /* ...but inside it, three stray bytes cannot be a structure. */
     sio_st32le(c + 4, (uint32_t)len + 3);
-    fix(c, len + 3);
+    test_acpi_fix(c, len + 3);
     struct sio_acpi_error err;
     assert_int_equal(sio_dmar_parse(c, len + 3, 0, &d, &err), SIO_EPARSE);
     assert_int_equal(err.offset, len);
@@ -524,7 +471,7 @@ static void test_unknown_type_skipped(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *b = load("dmar_apple_macbookpro14_3_andd", &len);
+    uint8_t *b = test_acpi_load("dmar_apple_macbookpro14_3_andd", &len);
     static const uint8_t unk[12] = {9, 0, 12, 0, 0xAA, 0xBB, 0xCC, 0xDD, 1, 2, 3, 4};
     size_t nlen = len + sizeof(unk);
     uint8_t *c = malloc(nlen);
@@ -532,14 +479,14 @@ static void test_unknown_type_skipped(void **state)
     memcpy(c + 0x48, unk, sizeof(unk));
     memcpy(c + 0x48 + sizeof(unk), b + 0x48, len - 0x48);
     sio_st32le(c + 4, (uint32_t)nlen);
-    fix(c, nlen);
+    test_acpi_fix(c, nlen);
     struct sio_dmar *d;
     assert_int_equal(sio_dmar_parse(c, nlen, 0, &d, NULL), 0);
     assert_int_equal(d->nst, 10);
     assert_int_equal(d->st[1].type, 9);
     assert_int_equal(d->st[1].raw_len, 12);
     assert_memory_equal(d->st[1].raw, unk, 12);
-    assert_true(has_note(d, "unknown structure type 9 (12 bytes) skipped"));
+    assert_true(test_acpi_has_note(d, "unknown structure type 9 (12 bytes) skipped"));
     /* the structures after it are still found */
     assert_int_equal(d->st[2].type, SIO_DMAR_DRHD);
     assert_int_equal(d->st[2].offset, 0x48 + 12);
@@ -568,16 +515,16 @@ static void test_firmware_bug_notes(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *b = load("dmar_apple_macbookpro14_3_andd", &len);
+    uint8_t *b = test_acpi_load("dmar_apple_macbookpro14_3_andd", &len);
     struct sio_dmar *d;
     sio_st64le(b + 0xA0, 0x7B800800); /* RMRR base not page aligned */
     sio_st64le(b + 0x38, 0);          /* first DRHD at address zero */
     b[0x40] = 7;                      /* a scope type the spec does not define */
-    fix(b, len);
+    test_acpi_fix(b, len);
     assert_int_equal(sio_dmar_parse(b, len, 0, &d, NULL), 0);
-    assert_true(has_note(d, "RMRR at 0x98: bad region [0x7B800800-0x7FFFFFFF]"));
-    assert_true(has_note(d, "DRHD at 0x30: register base 0x0 is invalid"));
-    assert_true(has_note(d, "device scope type 7 is not defined"));
+    assert_true(test_acpi_has_note(d, "RMRR at 0x98: bad region [0x7B800800-0x7FFFFFFF]"));
+    assert_true(test_acpi_has_note(d, "DRHD at 0x30: register base 0x0 is invalid"));
+    assert_true(test_acpi_has_note(d, "device scope type 7 is not defined"));
     assert_int_equal(d->nnotes, 3);
     sio_dmar_free(d);
     free(b);

@@ -2,7 +2,7 @@
  * printed for it (the .dsl beside each .dat). Both outputs are parsed into (offset, length,
  * field name, value) records and compared record by record; comments and the raw hex dump of
  * the .dsl are left out, as are blank lines. */
-#include "test_util.h"
+#include "test_acpi.h"
 
 #include <softiommu/acpi.h>
 #include <softiommu/err.h>
@@ -11,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define ACPI_DIR SIO_SHARED_DIR "/data/acpi"
 
 struct rec {
     long off, width; /* -1 for decoded-bit lines and comments */
@@ -25,27 +23,6 @@ struct recs {
     struct rec *v;
     size_t n;
 };
-
-static void *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (b) {
-        b[n] = 0;
-        *len = (size_t)n;
-    }
-    return b;
-}
 
 static void trim(char *s)
 {
@@ -150,10 +127,10 @@ static size_t compare_one(const char *base)
     char path[1024];
     size_t dat_len, dsl_len;
     snprintf(path, sizeof(path), "%s/%s.dat", ACPI_DIR, base);
-    uint8_t *dat = read_file(path, &dat_len);
+    uint8_t *dat = test_read_file(path, &dat_len);
     assert_non_null(dat);
     snprintf(path, sizeof(path), "%s/%s.dsl", ACPI_DIR, base);
-    char *dsl = read_file(path, &dsl_len);
+    char *dsl = test_read_text(path, &dsl_len);
     if (!dsl)
         fail_msg("%s.dat has no .dsl beside it", base);
 

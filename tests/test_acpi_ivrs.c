@@ -1,7 +1,7 @@
 /* IVRS (AMD IOMMU spec; digest: spec/amd-gart-calgary.md 3.6): real tables decoded by hand
  * from their bytes, the generator's layout, round trips, truncated and corrupted tables, unknown
  * subtables and device entries. */
-#include "test_util.h"
+#include "test_acpi.h"
 
 #include <softiommu/acpi.h>
 #include <softiommu/bits.h>
@@ -12,49 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ACPI_DIR SIO_SHARED_DIR "/data/acpi"
-
-static uint8_t *load(const char *name, size_t *len)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s.dat", ACPI_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot read %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static void fix(uint8_t *b, size_t n)
-{
-    uint8_t s = 0;
-    b[9] = 0;
-    for (size_t i = 0; i < n; i++)
-        s = (uint8_t)(s + b[i]);
-    b[9] = (uint8_t)(0x100 - s);
-}
-
-static int has_note(const struct sio_ivrs *v, const char *needle)
-{
-    for (size_t i = 0; i < v->nnotes; i++)
-        if (strstr(v->notes[i].msg, needle))
-            return 1;
-    return 0;
-}
-
 /* Supermicro H8DGU (SR5690): one IVHD 0x10 and 22 device entries, read off the raw bytes. */
 static void test_parse_sr5690(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *b = load("ivrs_supermicro_h8dgu_sr5690", &len);
+    uint8_t *b = test_acpi_load("ivrs_supermicro_h8dgu_sr5690", &len);
     struct sio_ivrs *v;
     struct sio_acpi_error err;
     assert_int_equal(sio_ivrs_parse(b, len, 0, &v, &err), 0);
@@ -104,7 +67,7 @@ static void test_parse_t14(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *b = load("ivrs_lenovo_thinkpad_t14_gen3_rembrandt", &len);
+    uint8_t *b = test_acpi_load("ivrs_lenovo_thinkpad_t14_gen3_rembrandt", &len);
     struct sio_ivrs *v;
     assert_int_equal(sio_ivrs_parse(b, len, 0, &v, NULL), 0);
     assert_int_equal(v->nsub, 5);
@@ -139,7 +102,7 @@ static void test_parse_t14(void **state)
     assert_int_equal(v->sub[4].type, 0x51);
     assert_int_equal(v->sub[4].offset, 0x1C4);
     assert_int_equal(v->sub[4].raw_len, 0x20);
-    assert_true(has_note(v, "unknown subtable type 0x51 (32 bytes) skipped"));
+    assert_true(test_acpi_has_note(v, "unknown subtable type 0x51 (32 bytes) skipped"));
     sio_ivrs_free(v);
     free(b);
 }
@@ -299,7 +262,7 @@ static void test_roundtrip_real_tables(void **state)
         "ivrs_lenovo_thinkpad_t14_gen3_rembrandt", "ivrs_supermicro_h8dgu_sr5690"};
     for (size_t i = 0; i < 4; i++) {
         size_t len, glen;
-        uint8_t *b = load(names[i], &len), *g;
+        uint8_t *b = test_acpi_load(names[i], &len), *g;
         struct sio_ivrs *v, *v2;
         assert_int_equal(sio_ivrs_parse(b, len, 0, &v, NULL), 0);
         assert_int_equal(sio_ivrs_generate(v, &g, &glen, NULL), 0);
@@ -321,7 +284,7 @@ static void test_truncated(void **state)
                                         "ivrs_supermicro_h8dgu_sr5690"};
     for (size_t t = 0; t < 2; t++) {
         size_t len;
-        uint8_t *b = load(names[t], &len);
+        uint8_t *b = test_acpi_load(names[t], &len);
         struct sio_ivrs *full;
         assert_int_equal(sio_ivrs_parse(b, len, 0, &full, NULL), 0);
         for (size_t cut = 0; cut < len; cut++) {
@@ -333,7 +296,7 @@ static void test_truncated(void **state)
             assert_null(v);
             if (cut >= SIO_IVRS_HEADER_LEN) {
                 sio_st32le(c + 4, (uint32_t)cut);
-                fix(c, cut);
+                test_acpi_fix(c, cut);
                 int boundary = cut == SIO_IVRS_HEADER_LEN;
                 for (size_t i = 0; i < full->nsub; i++)
                     boundary |= full->sub[i].offset == cut;
@@ -368,7 +331,7 @@ static void test_corrupted(void **state)
     size_t accepted = 0, refused = 0;
     for (size_t t = 0; t < 4; t++) {
         size_t len;
-        uint8_t *b = load(names[t], &len);
+        uint8_t *b = test_acpi_load(names[t], &len);
         for (size_t i = 0; i < len; i++) {
             static const uint8_t vals[] = {0x00, 0xFF, 0x80, 0xF0};
             for (size_t k = 0; k < 4; k++) {
@@ -376,7 +339,7 @@ static void test_corrupted(void **state)
                 memcpy(c, b, len);
                 c[i] = vals[k];
                 if (i != 9)
-                    fix(c, len);
+                    test_acpi_fix(c, len);
                 struct sio_ivrs *v = NULL;
                 struct sio_acpi_error err = {0, ""}, err2;
                 int rc = sio_ivrs_parse(c, len, 0, &v, &err);
@@ -414,7 +377,7 @@ static void expect_error(const uint8_t *orig, size_t len, size_t at, const uint8
     uint8_t *c = malloc(len);
     memcpy(c, orig, len);
     memcpy(c + at, bytes, n);
-    fix(c, len);
+    test_acpi_fix(c, len);
     struct sio_ivrs *v = NULL;
     struct sio_acpi_error err = {0, ""};
     int rc = sio_ivrs_parse(c, len, 0, &v, &err);
@@ -428,7 +391,7 @@ static void test_errors_name_offset(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *b = load("ivrs_lenovo_thinkpad_t14_gen3_rembrandt", &len);
+    uint8_t *b = test_acpi_load("ivrs_lenovo_thinkpad_t14_gen3_rembrandt", &len);
     /* IVHD 0x11 at 0x78 shortened below its 40-byte header */
     expect_error(b, len, 0x7A, (const uint8_t[]){0x20, 0}, 2, 0x7A,
                  "IVHD type 0x11 at 0x78: length 32 is below its 40-byte fixed part");
@@ -454,24 +417,25 @@ static void test_unknown_entries(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *b = load("ivrs_supermicro_h8dgu_sr5690", &len);
+    uint8_t *b = test_acpi_load("ivrs_supermicro_h8dgu_sr5690", &len);
     struct sio_ivrs *v;
     b[0x84] = 0x05; /* the pad entry becomes an undefined 4-byte type */
     b[0x88] = 0x44; /* the alias range start becomes an undefined 8-byte type */
-    fix(b, len);
+    test_acpi_fix(b, len);
     assert_int_equal(sio_ivrs_parse(b, len, 0, &v, NULL), 0);
     assert_int_equal(v->sub[0].nentries, 22);
     assert_int_equal(v->sub[0].entries[16].type, 0x44);
     assert_int_equal(v->sub[0].entries[16].ext, 0x0000A400); /* bytes 4-7: 00 A4 00 00 */
-    assert_true(has_note(v, "unknown IVHD device entry type 0x05 (4 bytes) kept"));
-    assert_true(has_note(v, "unknown IVHD device entry type 0x44 (8 bytes) kept"));
+    assert_true(test_acpi_has_note(v, "unknown IVHD device entry type 0x05 (4 bytes) kept"));
+    assert_true(test_acpi_has_note(v, "unknown IVHD device entry type 0x44 (8 bytes) kept"));
     sio_ivrs_free(v);
     b[0x88] = 0x85; /* variable length, unknown: the rest of the IVHD is skipped */
-    fix(b, len);
+    test_acpi_fix(b, len);
     assert_int_equal(sio_ivrs_parse(b, len, 0, &v, NULL), 0);
     assert_int_equal(v->sub[0].nentries, 16);
-    assert_true(has_note(v, "device entry type 0x85 at 0x88 has an unknown length; 40 bytes "
-                            "skipped"));
+    assert_true(test_acpi_has_note(v,
+                                   "device entry type 0x85 at 0x88 has an unknown length; 40 bytes "
+                                   "skipped"));
     char *out = NULL;
     size_t olen = 0;
     FILE *mem = open_memstream(&out, &olen);
