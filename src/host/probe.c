@@ -136,6 +136,30 @@ static int list_dir(const char *path, name256 **out, size_t *n)
     return 0;
 }
 
+/* The entries of directory rel under the root (list_dir), and a zeroed array of as many
+ * elem-sized records to fill from them. 0 with *n = 0 and nothing allocated when the directory
+ * is missing or empty; SIO_ENOMEM (nothing allocated). */
+static int list_dir_records(const struct sio_host_report *r, const char *rel, size_t elem,
+                            name256 **names, size_t *n, void **records)
+{
+    char path[1024];
+    path_of(r, rel, path, sizeof(path));
+    *records = NULL;
+    int rc = list_dir(path, names, n);
+    if (rc == SIO_ENOMEM)
+        return rc;
+    if (rc || !*n)
+        return 0;
+    *records = calloc(*n, elem);
+    if (!*records) {
+        free(*names);
+        *names = NULL;
+        *n = 0;
+        return SIO_ENOMEM;
+    }
+    return 0;
+}
+
 static void finding(struct sio_host_report *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void finding(struct sio_host_report *r, const char *fmt, ...)
@@ -419,20 +443,13 @@ static void load_pciids(struct probe *pr)
 
 static int probe_units(struct sio_host_report *r)
 {
-    char path[1024];
-    path_of(r, "sys/class/iommu", path, sizeof(path));
     name256 *names;
     size_t n;
-    int rc = list_dir(path, &names, &n);
-    if (rc == SIO_ENOMEM)
-        return rc;
+    void *units;
+    int rc = list_dir_records(r, "sys/class/iommu", sizeof(*r->units), &names, &n, &units);
     if (rc || !n)
-        return 0;
-    r->units = calloc(n, sizeof(*r->units));
-    if (!r->units) {
-        free(names);
-        return SIO_ENOMEM;
-    }
+        return rc;
+    r->units = units;
     for (size_t i = 0; i < n; i++)
         snprintf(r->units[i], sizeof(r->units[i]), "%.63s", names[i]);
     r->nunits = n;
@@ -452,19 +469,14 @@ static int probe_groups(struct probe *pr)
 {
     struct sio_host_report *r = pr->r;
     char path[1024];
-    path_of(r, "sys/kernel/iommu_groups", path, sizeof(path));
     name256 *names;
     size_t n;
-    int rc = list_dir(path, &names, &n);
-    if (rc == SIO_ENOMEM)
-        return rc;
+    void *groups;
+    int rc =
+        list_dir_records(r, "sys/kernel/iommu_groups", sizeof(*r->groups), &names, &n, &groups);
     if (rc || !n)
-        return 0;
-    r->groups = calloc(n, sizeof(*r->groups));
-    if (!r->groups) {
-        free(names);
-        return SIO_ENOMEM;
-    }
+        return rc;
+    r->groups = groups;
     for (size_t i = 0; i < n; i++) {
         char *end;
         long id = strtol(names[i], &end, 10);
@@ -478,22 +490,17 @@ static int probe_groups(struct probe *pr)
         if (read_text(path, g->type, sizeof(g->type)) > 0)
             rtrim(g->type);
         snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%s/devices", names[i]);
-        path_of(r, rel, path, sizeof(path));
         name256 *devs;
         size_t nd;
-        rc = list_dir(path, &devs, &nd);
-        if (rc == SIO_ENOMEM) {
+        void *records;
+        rc = list_dir_records(r, rel, sizeof(*g->devs), &devs, &nd, &records);
+        if (rc) {
             free(names);
             return rc;
         }
-        if (rc || !nd)
+        if (!nd)
             continue;
-        g->devs = calloc(nd, sizeof(*g->devs));
-        if (!g->devs) {
-            free(devs);
-            free(names);
-            return SIO_ENOMEM;
-        }
+        g->devs = records;
         for (size_t j = 0; j < nd; j++) {
             struct sio_host_dev *d = &g->devs[g->ndevs];
             if (sio_bdf_parse(devs[j], &d->bdf, NULL, 0))
