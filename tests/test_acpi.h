@@ -1,5 +1,5 @@
-/* What the ACPI table tests share: the shared set of real tables, loading one, making a
- * table's checksum right again after an edit, and looking for a parse note. */
+/* What the ACPI table tests share: the shared set of real tables (walking it, loading one),
+ * making a table's checksum right again after an edit, and looking for a parse note. */
 #ifndef SIO_TEST_ACPI_H
 #define SIO_TEST_ACPI_H
 
@@ -8,6 +8,7 @@
 
 #include <softiommu/acpi.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,22 @@ static inline uint8_t *test_acpi_load(const char *name, size_t *len)
     if (!b)
         fail_msg("cannot read %s", path);
     return b;
+}
+
+/* The next NAME.dat in dir (opendir(ACPI_DIR)) whose name starts with prefix ("" for every
+ * table): NAME in base. 0 when there is none left. */
+static inline int test_acpi_next(DIR *dir, const char *prefix, char base[256])
+{
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strncmp(e->d_name, prefix, strlen(prefix)) ||
+            strcmp(e->d_name + n - 4, ".dat"))
+            continue;
+        snprintf(base, 256, "%.*s", (int)(n - 4), e->d_name);
+        return 1;
+    }
+    return 0;
 }
 
 static inline uint8_t test_acpi_sum(const uint8_t *b, size_t n)

@@ -256,14 +256,9 @@ static void test_roundtrip_real_tables(void **state)
     (void)state;
     DIR *dir = opendir(ACPI_DIR);
     assert_non_null(dir);
-    struct dirent *e;
+    char base[256];
     unsigned n = 0;
-    while ((e = readdir(dir))) {
-        size_t l = strlen(e->d_name);
-        if (strncmp(e->d_name, "dmar_", 5) || l < 5 || strcmp(e->d_name + l - 4, ".dat"))
-            continue;
-        char base[256];
-        snprintf(base, sizeof(base), "%.*s", (int)(l - 4), e->d_name);
+    while (test_acpi_next(dir, "dmar_", base)) {
         size_t len, glen;
         uint8_t *b = test_acpi_load(base, &len), *g;
         struct sio_dmar *d, *d2;
@@ -342,14 +337,9 @@ static void test_corrupted(void **state)
     (void)state;
     DIR *dir = opendir(ACPI_DIR);
     assert_non_null(dir);
-    struct dirent *e;
+    char base[256];
     size_t accepted = 0, refused = 0;
-    while ((e = readdir(dir))) {
-        size_t l = strlen(e->d_name);
-        if (strncmp(e->d_name, "dmar_", 5) || strcmp(e->d_name + l - 4, ".dat"))
-            continue;
-        char base[256];
-        snprintf(base, sizeof(base), "%.*s", (int)(l - 4), e->d_name);
+    while (test_acpi_next(dir, "dmar_", base)) {
         size_t len;
         uint8_t *b = test_acpi_load(base, &len);
         for (size_t i = 0; i < len; i++) {
