@@ -74,14 +74,22 @@ void acpi_fix_checksum(uint8_t *b, size_t len)
     b[9] = (uint8_t)(0x100 - acpi_sum(b, len));
 }
 
+/* The signature as a string for messages: up to 4 bytes, unprintable ones as '?'. */
+static void sig_text(const uint8_t *b, size_t len, char out[5])
+{
+    size_t i = 0;
+    for (; i < 4 && i < len; i++)
+        out[i] = (b[i] >= 0x20 && b[i] < 0x7f) ? (char)b[i] : '?';
+    out[i] = 0;
+}
+
 int acpi_check_header(const uint8_t *b, size_t len, const char *sig, uint32_t min_len,
                       unsigned flags, uint32_t *tlen, struct acpi_notes *nl,
                       struct sio_acpi_error *err)
 {
     if (len < 4 || memcmp(b, sig, 4) != 0) {
-        char got[5] = "";
-        for (size_t i = 0; i < 4 && i < len; i++)
-            got[i] = (b[i] >= 0x20 && b[i] < 0x7f) ? (char)b[i] : '?';
+        char got[5];
+        sig_text(b, len, got);
         acpi_seterr(err, 0, "signature is \"%s\", not \"%s\"", got, sig);
         return len < 4 ? SIO_ETRUNC : SIO_EPARSE;
     }
@@ -311,9 +319,8 @@ int sio_acpi_decode(const void *buf, size_t len, unsigned flags, sio_acpi_field_
             acpi_seterr(err, 0, "only %zu bytes: too short for a table signature", len);
             return SIO_ETRUNC;
         }
-        char sig[5] = "";
-        for (int i = 0; i < 4; i++)
-            sig[i] = (b[i] >= 0x20 && b[i] < 0x7f) ? (char)b[i] : '?';
+        char sig[5];
+        sig_text(b, len, sig);
         acpi_seterr(err, 0, "signature \"%s\" is neither DMAR nor IVRS", sig);
         return SIO_EPARSE;
     }

@@ -87,9 +87,9 @@ static int resolve(struct sio_dmar_platform *p, const struct sio_dmar_struct *s,
             p->unresolved++;
             continue;
         }
-        if (acpi_grow((void **)&p->rs, p->nrs, sizeof(*p->rs)))
+        struct rscope *r = acpi_push((void **)&p->rs, &p->nrs, sizeof(*p->rs));
+        if (!r)
             return SIO_ENOMEM;
-        struct rscope *r = &p->rs[p->nrs++];
         const struct sio_dmar_hop *last = &sc->path[sc->npath - 1];
         r->seg = s->segment;
         r->sid = sio_sid(bus, last->dev, last->fn);
