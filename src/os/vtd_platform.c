@@ -15,6 +15,8 @@
 #include <softiommu/pci.h>
 #include <softiommu/vtd_platform.h>
 
+#include "core/grow.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,14 +72,8 @@ static int rmrr_well_formed(const struct sio_dmar_struct *r)
 
 static int remember_domain(struct sio_vtd_platform *p, struct sio_domain *dom, size_t unit)
 {
-    if (p->ndoms == p->capdoms) {
-        size_t cap = p->capdoms ? p->capdoms * 2 : 16;
-        struct plat_dom *nd = realloc(p->doms, cap * sizeof(*nd));
-        if (!nd)
-            return SIO_ENOMEM;
-        p->doms = nd;
-        p->capdoms = cap;
-    }
+    if (sio_grow((void **)&p->doms, &p->capdoms, p->ndoms, sizeof(*p->doms), 16))
+        return SIO_ENOMEM;
     p->doms[p->ndoms++] = (struct plat_dom){dom, unit};
     return 0;
 }
@@ -127,14 +123,8 @@ static int rmrr_bringup_device(struct sio_vtd_platform *p, uint16_t seg, uint16_
     int u = sio_dmar_platform_unit_for(p->view, seg, sid);
     if (u < 0)
         return 0; /* no unit translates it: nothing to keep reachable */
-    if (p->nrdev == p->caprdev) {
-        size_t cap = p->caprdev ? p->caprdev * 2 : 8;
-        struct plat_rmrr_dev *nr = realloc(p->rdev, cap * sizeof(*nr));
-        if (!nr)
-            return SIO_ENOMEM;
-        p->rdev = nr;
-        p->caprdev = cap;
-    }
+    if (sio_grow((void **)&p->rdev, &p->caprdev, p->nrdev, sizeof(*p->rdev), 8))
+        return SIO_ENOMEM;
     struct sio_domain *dom = sio_vtd_drv_domain_alloc(p->units[u].drv);
     if (!dom)
         return SIO_ENOSPC;
