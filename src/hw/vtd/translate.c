@@ -361,17 +361,21 @@ static int fault(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access
 #define SEEN_MISS 2u /* the IOTLB missed */
 #define SEEN_CTX  4u /* ... and the context cache held *cd */
 
-/* Everything but the fast path. */
+/* Everything but the fast path. With SEEN_MISS, gen is the generation the fast path read
+ * before its context-cache lookup. */
 static __attribute__((noinline)) int xlate_slow(struct sio_vtd *u, struct vtd_stripe *st,
                                                 uint16_t sid, uint64_t iova, unsigned access,
-                                                struct sio_xlate *out, unsigned seen, uint64_t cd)
+                                                struct sio_xlate *out, unsigned seen, uint64_t cd,
+                                                uint64_t gen)
 {
     VTD_SCOUNT(st, translations_slow);
     if (!(seen & SEEN_TE) && !atomic_load_explicit(&u->te, memory_order_acquire)) {
         VTD_SCOUNT(st, passthrough_slow);
         return xlate_pass(out, iova);
     }
-    uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
+    /* Read before anything that may be cached below (see cache.c, "Stale inserts"). */
+    if (!(seen & SEEN_MISS))
+        gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
     struct vtd_ctx c = {0};
     int fr = ctx_get(u, st, sid, &c, gen, (seen & SEEN_CTX) ? &cd : NULL);
     if (fr)
@@ -421,7 +425,7 @@ static inline __attribute__((always_inline)) int
 xlate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access, struct sio_xlate *out)
 {
     struct vtd_stripe *st = vtd_stripe_of(u->stripe, sid);
-    uint64_t d = 0;
+    uint64_t d = 0, gen = 0;
     unsigned seen = 0;
     if (__builtin_expect(!(access & ~ACCESS_RW) && !(iova >> u->mgaw), 1) &&
         atomic_load_explicit(&u->te, memory_order_acquire)) {
@@ -435,6 +439,9 @@ xlate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access, struct si
             }
         } else {
             seen |= SEEN_MISS;
+            /* The generation comes before the context lookup: a walk that uses this context
+             * must not insert anything once an invalidation has begun after it was read. */
+            gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
             if (vtd_cache_lookup(&u->ctxc, VTD_CC_TAG(sid), &d)) {
                 seen |= SEEN_CTX;
                 if (!(d & 1) && sio_get64(d, VTD_CCD_TT) == SIO_VTD_TT_PASSTHROUGH) {
@@ -444,7 +451,7 @@ xlate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access, struct si
             }
         }
     }
-    return xlate_slow(u, st, sid, iova, access, out, seen, d);
+    return xlate_slow(u, st, sid, iova, access, out, seen, d, gen);
 }
 
 int vtd_translate(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access,
