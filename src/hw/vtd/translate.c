@@ -361,6 +361,42 @@ static int fault(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned access
 #define SEEN_MISS 2u /* the IOTLB missed */
 #define SEEN_CTX  4u /* ... and the context cache held *cd */
 
+/* The common IOTLB miss, finished without the general walk: a plain read or write, the
+ * context cached with TT=00, the paging-structure cache holding the PDE, and a present 4K PTE
+ * that grants the access. It reads, checks, counts and inserts exactly what sl_walk would for
+ * that case; any other outcome (including every fault) returns -1 having changed nothing, and
+ * the general path starts over. cd is the cached context, gen the generation read before it. */
+static inline __attribute__((always_inline)) int walk_lean(struct sio_vtd *u, struct vtd_stripe *st,
+                                                           uint16_t sid, uint64_t iova,
+                                                           unsigned access, uint64_t cd,
+                                                           uint64_t gen, struct sio_xlate *out)
+{
+    unsigned aw = (unsigned)sio_get64(cd, VTD_CCD_AW);
+    unsigned width = sio_vtd_aw_bits(aw) < u->mgaw ? sio_vtd_aw_bits(aw) : u->mgaw;
+    uint16_t did = (uint16_t)sio_get64(cd, VTD_CCD_DID);
+    uint64_t pde, e;
+    if ((width < 64 && (iova >> width)) ||
+        !atomic_load_explicit(&u->psc.nlevel[2], memory_order_relaxed) ||
+        !vtd_cache_lookup(&u->psc, vtd_psc_tag(did, iova, 2), &pde) ||
+        vtd_mem_read64(u, (pde & VTD_ADDR_MASK) + 8ULL * sio_vtd_sl_index(iova, 1), &e))
+        return -1;
+    unsigned perm = SL_PERM(pde) & SL_PERM(e);
+    if (!SL_PERM(e) || (e & u->rsvd[1][1]) || (perm & access) != access)
+        return -1;
+    VTD_SCOUNT(st, translations_slow);
+    VTD_SCOUNT(st, ctx_hits_slow);
+    VTD_SCOUNT(st, iotlb_misses);
+    VTD_SCOUNT(st, psc_hits);
+    VTD_SCOUNT(st, walks);
+    uint64_t frame = e & VTD_ADDR_MASK;
+    vtd_didmap_note(u, did, sid);
+    if (vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(sid, iova, 1), vtd_iotlb_data(frame, did, perm),
+                         &u->inv_gen, gen))
+        VTD_SCOUNT(st, iotlb_evictions);
+    xlate_out(out, frame, 1, perm, iova);
+    return 0;
+}
+
 /* Everything but the fast path. With SEEN_MISS, gen is the generation the fast path read
  * before its context-cache lookup. */
 static __attribute__((noinline)) int xlate_slow(struct sio_vtd *u, struct vtd_stripe *st,
@@ -368,6 +404,9 @@ static __attribute__((noinline)) int xlate_slow(struct sio_vtd *u, struct vtd_st
                                                 struct sio_xlate *out, unsigned seen, uint64_t cd,
                                                 uint64_t gen)
 {
+    if ((seen & SEEN_CTX) && !(cd & 1) && sio_get64(cd, VTD_CCD_TT) == SIO_VTD_TT_SLPT &&
+        !walk_lean(u, st, sid, iova, access, cd, gen, out))
+        return 0;
     VTD_SCOUNT(st, translations_slow);
     if (!(seen & SEEN_TE) && !atomic_load_explicit(&u->te, memory_order_acquire)) {
         VTD_SCOUNT(st, passthrough_slow);
