@@ -197,25 +197,10 @@ static void bump_gen(struct sio_vtd *u)
 /* ---- domain-id -> source-ids (see struct vtd_didmap) ------------------------------------------
  */
 
-static int didmap_has(const struct vtd_didmap_slot *sl, uint32_t key, uint16_t sid)
-{
-    if (atomic_load_explicit(&sl->key, memory_order_seq_cst) != key)
-        return 0;
-    uint32_t n = atomic_load_explicit(&sl->n, memory_order_seq_cst);
-    for (uint32_t i = 0; i < n; i++)
-        if (atomic_load_explicit(&sl->sid[i], memory_order_relaxed) == sid)
-            return 1;
-    return 0;
-}
-
-void vtd_didmap_note(struct sio_vtd *u, uint16_t did, uint16_t sid)
+void vtd_didmap_add(struct sio_vtd *u, uint16_t did, uint16_t sid)
 {
     struct vtd_didmap_slot *sl = &u->didmap.slot[did % VTD_DIDMAP_SLOTS];
     uint32_t key = (uint32_t)did + 1;
-    /* The common case, lock-free: already recorded, or the slot already means "scan". */
-    if (atomic_load_explicit(&sl->key, memory_order_seq_cst) == VTD_DIDMAP_ALL ||
-        didmap_has(sl, key, sid))
-        return;
     pthread_mutex_lock(&u->didmap.lock);
     uint32_t k = atomic_load_explicit(&sl->key, memory_order_relaxed);
     if (k == 0) {
@@ -223,7 +208,7 @@ void vtd_didmap_note(struct sio_vtd *u, uint16_t did, uint16_t sid)
         atomic_store_explicit(&sl->key, key, memory_order_seq_cst);
         k = key;
     }
-    if (k == key && !didmap_has(sl, key, sid)) {
+    if (k == key && !vtd_didmap_has(sl, key, sid)) {
         uint32_t n = atomic_load_explicit(&sl->n, memory_order_relaxed);
         if (n < VTD_DIDMAP_SIDS) {
             atomic_store_explicit(&sl->sid[n], sid, memory_order_relaxed);

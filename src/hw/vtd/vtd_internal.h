@@ -274,7 +274,20 @@ struct vtd_didmap {
     pthread_mutex_t lock;
     struct vtd_didmap_slot slot[VTD_DIDMAP_SLOTS];
 };
-void vtd_didmap_note(struct sio_vtd *u, uint16_t did, uint16_t sid);
+static inline int vtd_didmap_has(const struct vtd_didmap_slot *sl, uint32_t key, uint16_t sid)
+{
+    if (atomic_load_explicit(&sl->key, memory_order_seq_cst) != key)
+        return 0;
+    uint32_t n = atomic_load_explicit(&sl->n, memory_order_seq_cst);
+    for (uint32_t i = 0; i < n; i++)
+        if (atomic_load_explicit(&sl->sid[i], memory_order_relaxed) == sid)
+            return 1;
+    return 0;
+}
+/* Records (did, sid) under the map's mutex; vtd_didmap_note calls it the first time only. */
+void vtd_didmap_add(struct sio_vtd *u, uint16_t did, uint16_t sid);
+/* Before every IOTLB insert (defined below struct sio_vtd). */
+static inline void vtd_didmap_note(struct sio_vtd *u, uint16_t did, uint16_t sid);
 /* Empties the map; call before bumping the generation of a global IOTLB invalidation. */
 void vtd_didmap_reset(struct sio_vtd *u);
 
@@ -460,6 +473,17 @@ static inline int vtd_mem_read64(struct sio_vtd *u, uint64_t pa, uint64_t *v)
         }
     }
     return sio_mem_read64(&u->mem, pa, v);
+}
+
+/* The common case is lock-free and inline: the pair is already recorded, or the slot already
+ * means "scan". */
+static inline void vtd_didmap_note(struct sio_vtd *u, uint16_t did, uint16_t sid)
+{
+    const struct vtd_didmap_slot *sl = &u->didmap.slot[did % VTD_DIDMAP_SLOTS];
+    if (atomic_load_explicit(&sl->key, memory_order_seq_cst) == VTD_DIDMAP_ALL ||
+        vtd_didmap_has(sl, (uint32_t)did + 1, sid))
+        return;
+    vtd_didmap_add(u, did, sid);
 }
 
 #endif
