@@ -221,6 +221,24 @@ struct walk_out {
 
 static const char *const level_name[6] = {"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
 
+/* A walk's result into the IOTLB (frame and perm 0: a cached not-present entry, CM=1 only).
+ * The DID map is noted first, as struct vtd_didmap requires. */
+static inline void iotlb_fill(struct sio_vtd *u, struct vtd_stripe *st, uint16_t sid, uint16_t did,
+                              uint64_t iova, unsigned level, uint64_t frame, unsigned perm,
+                              uint64_t gen)
+{
+    vtd_didmap_note(u, did, sid);
+    if (vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(sid, iova, level),
+                         vtd_iotlb_data(frame, did, perm), &u->inv_gen, gen))
+        VTD_SCOUNT(st, iotlb_evictions);
+}
+
+/* The input-address width a context allows: its AGAW, capped by MGAW (VT-d 2). */
+static inline unsigned input_width(const struct sio_vtd *u, unsigned aw)
+{
+    return sio_vtd_aw_bits(aw) < u->mgaw ? sio_vtd_aw_bits(aw) : u->mgaw;
+}
+
 /* Second-level walk (VT-d 2) for a TT=00 context. Returns 0 or the fault reason. */
 static inline __attribute__((always_inline)) int
 sl_walk(struct sio_vtd *u, struct vtd_stripe *st, uint16_t sid, const struct vtd_ctx *c,
@@ -264,12 +282,8 @@ sl_walk(struct sio_vtd *u, struct vtd_stripe *st, uint16_t sid, const struct vtd
               leaf && level > 1 ? " PS" : "", (unsigned long long)(e & VTD_ADDR_MASK));
         if (!SL_PERM(e)) {
             /* Not present (VT-d 2): a permission fault. CM=1 may cache it (as a 4K entry). */
-            if (u->cm && !t) {
-                vtd_didmap_note(u, c->did, sid);
-                if (vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(sid, iova, 1),
-                                     vtd_iotlb_data(0, c->did, 0), &u->inv_gen, gen))
-                    VTD_SCOUNT(st, iotlb_evictions);
-            }
+            if (u->cm && !t)
+                iotlb_fill(u, st, sid, c->did, iova, 1, 0, 0, gen);
             return perm_fault(access, 0);
         }
         if (e & u->rsvd[level][leaf])
@@ -281,12 +295,8 @@ sl_walk(struct sio_vtd *u, struct vtd_stripe *st, uint16_t sid, const struct vtd
             o->pa = e & VTD_ADDR_MASK & ~(sio_vtd_level_size(level) - 1);
             o->level = level;
             o->perm = perm;
-            if (!t && perm) {
-                vtd_didmap_note(u, c->did, sid);
-                if (vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(sid, iova, level),
-                                     vtd_iotlb_data(o->pa, c->did, perm), &u->inv_gen, gen))
-                    VTD_SCOUNT(st, iotlb_evictions);
-            }
+            if (!t && perm)
+                iotlb_fill(u, st, sid, c->did, iova, level, o->pa, perm, gen);
             if (!perm_ok(u, access, perm))
                 return perm_fault(access, perm);
             return 0;
@@ -371,8 +381,7 @@ static inline __attribute__((always_inline)) int walk_lean(struct sio_vtd *u, st
                                                            unsigned access, uint64_t cd,
                                                            uint64_t gen, struct sio_xlate *out)
 {
-    unsigned aw = (unsigned)sio_get64(cd, VTD_CCD_AW);
-    unsigned width = sio_vtd_aw_bits(aw) < u->mgaw ? sio_vtd_aw_bits(aw) : u->mgaw;
+    unsigned width = input_width(u, (unsigned)sio_get64(cd, VTD_CCD_AW));
     uint16_t did = (uint16_t)sio_get64(cd, VTD_CCD_DID);
     uint64_t pde, e;
     if ((width < 64 && (iova >> width)) ||
@@ -389,10 +398,7 @@ static inline __attribute__((always_inline)) int walk_lean(struct sio_vtd *u, st
     VTD_SCOUNT(st, psc_hits);
     VTD_SCOUNT(st, walks);
     uint64_t frame = e & VTD_ADDR_MASK;
-    vtd_didmap_note(u, did, sid);
-    if (vtd_cache_insert(&u->iotlb, vtd_iotlb_tag(sid, iova, 1), vtd_iotlb_data(frame, did, perm),
-                         &u->inv_gen, gen))
-        VTD_SCOUNT(st, iotlb_evictions);
+    iotlb_fill(u, st, sid, did, iova, 1, frame, perm, gen);
     xlate_out(out, frame, 1, perm, iova);
     return 0;
 }
@@ -433,7 +439,7 @@ static __attribute__((noinline)) int xlate_slow(struct sio_vtd *u, struct vtd_st
         VTD_SCOUNT(st, passthrough_slow);
         return xlate_pass(out, iova);
     }
-    unsigned width = sio_vtd_aw_bits(c.aw) < u->mgaw ? sio_vtd_aw_bits(c.aw) : u->mgaw;
+    unsigned width = input_width(u, c.aw);
     if (width < 64 && (iova >> width))
         return fault(u, sid, iova, access, SIO_VTD_FR_ADDR_BEYOND, c.fpd, out);
     uint64_t d;
@@ -572,7 +578,7 @@ int sio_vtd_walk_dump(struct sio_vtd *u, uint16_t sid, uint64_t iova, unsigned a
         return 0;
     }
     if (!fr) {
-        unsigned width = sio_vtd_aw_bits(c.aw) < u->mgaw ? sio_vtd_aw_bits(c.aw) : u->mgaw;
+        unsigned width = input_width(u, c.aw);
         tracef(t, "  %u-level table, %u-bit input\n", sio_vtd_aw_levels(c.aw), width);
         if (width < 64 && (iova >> width))
             fr = SIO_VTD_FR_ADDR_BEYOND;
